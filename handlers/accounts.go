@@ -1,0 +1,188 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"keyport/database"
+	"keyport/handlers/parse"
+	"keyport/queries"
+	"keyport/randid"
+)
+
+var errNoRows = sql.ErrNoRows
+
+const (
+	loginWindow      = 15 * time.Minute
+	maxLoginFailures = 10
+	msgBadLogin      = "Incorrect email or password."
+	dashboardPath    = "/dashboard/integrations/api"
+)
+
+func (s *Server) home(c echo.Context) error {
+	if memberFrom(c) != nil {
+		return c.Redirect(http.StatusSeeOther, dashboardPath)
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func (s *Server) signupForm(c echo.Context) error {
+	if memberFrom(c) != nil {
+		return c.Redirect(http.StatusSeeOther, dashboardPath)
+	}
+	return s.render(c, http.StatusOK, "signup", "", AuthPage{Layout: s.layout(c, "Create your account", "")})
+}
+
+func (s *Server) signup(c echo.Context) error {
+	ctx := c.Request().Context()
+	page := AuthPage{Layout: s.layout(c, "Create your account", ""), Email: c.FormValue("email"), Org: c.FormValue("org")}
+	fail := func(status int, msg string) error {
+		page.Error = msg
+		return s.render(c, status, "signup", "", page)
+	}
+	email, err := parse.Email(page.Email)
+	if err != nil {
+		return fail(http.StatusUnprocessableEntity, err.Error())
+	}
+	password, err := parse.Password(c.FormValue("password"))
+	if err != nil {
+		return fail(http.StatusUnprocessableEntity, err.Error())
+	}
+	orgName, err := parse.OrgName(page.Org, email)
+	if err != nil {
+		return fail(http.StatusUnprocessableEntity, err.Error())
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
+	if err != nil {
+		return err
+	}
+	now := s.Now().UnixMilli()
+	userID, orgID := randid.New("usr"), randid.New("org")
+	err = s.inTx(ctx, func(q *queries.Queries) error {
+		if err := q.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: orgID, Name: orgName, CreatedAt: now}); err != nil {
+			return err
+		}
+		if err := q.CreateUser(ctx, queries.CreateUserParams{ID: userID, OrgID: orgID, Email: email, PasswordHash: string(hash), CreatedAt: now}); err != nil {
+			return err
+		}
+		return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
+			OrgID: nullStr(orgID), ActorID: nullStr(userID), ActorEmail: email,
+			Action: "signup", IP: c.RealIP(), CreatedAt: now,
+		})
+	})
+	if database.IsUniqueViolation(err) {
+		return fail(http.StatusConflict, "An account with this email already exists. Sign in instead.")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Sessions.Put(ctx, sessionUserID, userID)
+	return redirect(c, dashboardPath)
+}
+
+func (s *Server) loginForm(c echo.Context) error {
+	if memberFrom(c) != nil {
+		return c.Redirect(http.StatusSeeOther, dashboardPath)
+	}
+	return s.render(c, http.StatusOK, "login", "", AuthPage{Layout: s.layout(c, "Sign in", "")})
+}
+
+func (s *Server) login(c echo.Context) error {
+	ctx := c.Request().Context()
+	page := AuthPage{Layout: s.layout(c, "Sign in", ""), Email: c.FormValue("email")}
+	ip := c.RealIP()
+	now := s.Now()
+	// An invalid address is reported like a wrong password: the form never tells which
+	// half was wrong. It is still counted, under what was typed.
+	email, emailErr := parse.Email(page.Email)
+	if emailErr != nil {
+		email = page.Email
+		if len(email) > 254 {
+			email = email[:254]
+		}
+	}
+	counts, err := s.Read.CountLoginFailures(ctx, queries.CountLoginFailuresParams{
+		Email: email, IP: ip, Since: now.Add(-loginWindow).UnixMilli(),
+	})
+	if err != nil {
+		return err
+	}
+	if counts.ByEmail >= maxLoginFailures || counts.ByIP >= maxLoginFailures {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(loginWindow.Seconds())))
+		page.Error = "Too many failed sign-in attempts. Try again in 15 minutes."
+		return s.render(c, http.StatusTooManyRequests, "login", "", page)
+	}
+
+	user, err := s.Read.GetUserByEmail(ctx, email)
+	hash := s.dummyHash
+	if err == nil {
+		hash = []byte(user.PasswordHash)
+	} else if !errors.Is(err, errNoRows) {
+		return err
+	}
+	// Always run bcrypt, also for unknown emails, so timing does not reveal accounts.
+	pwErr := bcrypt.CompareHashAndPassword(hash, []byte(c.FormValue("password")))
+	if err != nil || pwErr != nil || emailErr != nil {
+		ev := queries.CreateAuditEventParams{ActorEmail: email, Action: "login_failed", IP: ip, CreatedAt: now.UnixMilli()}
+		if err == nil {
+			ev.OrgID, ev.ActorID = nullStr(user.OrgID), nullStr(user.ID)
+		}
+		if err := s.inTx(ctx, func(q *queries.Queries) error {
+			if err := q.RecordLoginFailure(ctx, queries.RecordLoginFailureParams{Email: email, IP: ip, CreatedAt: now.UnixMilli()}); err != nil {
+				return err
+			}
+			return q.CreateAuditEvent(ctx, ev)
+		}); err != nil {
+			return err
+		}
+		page.Error = msgBadLogin
+		return s.render(c, http.StatusUnauthorized, "login", "", page)
+	}
+
+	if err := s.Write.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
+		OrgID: nullStr(user.OrgID), ActorID: nullStr(user.ID), ActorEmail: user.Email,
+		Action: "login", IP: ip, CreatedAt: now.UnixMilli(),
+	}); err != nil {
+		return err
+	}
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Sessions.Put(ctx, sessionUserID, user.ID)
+	return redirect(c, dashboardPath)
+}
+
+func (s *Server) logout(c echo.Context) error {
+	ctx := c.Request().Context()
+	// RenewToken deletes the old token from the store, so a copied cookie stops working.
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Sessions.Remove(ctx, sessionUserID)
+	return redirect(c, "/login")
+}
+
+// inTx runs fn in one write transaction (BEGIN IMMEDIATE on the writer connection).
+func (s *Server) inTx(ctx context.Context, fn func(q *queries.Queries) error) error {
+	tx, err := s.DB.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(s.Write.WithTx(tx)); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

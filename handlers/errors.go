@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport/database"
+	"keyport/handlers/parse"
+)
+
+// Application errors; handlers return them (wrapped with %w where useful) and
+// handleError maps them to a status.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrUnauthorized = errors.New("sign in required")
+)
+
+// APIError is the products API's error body.
+type APIError struct {
+	Status  int    `json:"-"`
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+func apiError(status int, code, msg string) *APIError {
+	return &APIError{Status: status, Code: code, Message: msg}
+}
+
+// handleError is Echo's error handler: JSON in the API's shape under /api, an HTML page
+// (or fragment for htmx) elsewhere.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	if isAPI(c) {
+		ae := toAPIError(err)
+		if ae.Status >= 500 {
+			s.Logger.ErrorContext(c.Request().Context(), "api request failed", slog.String("route", c.Path()), slog.Any("error", err))
+		}
+		s.writeAPIError(c, ae)
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Something went wrong. Please try again."
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		status, msg = http.StatusNotFound, "Not found."
+	case database.IsUnavailable(err):
+		status, msg = http.StatusServiceUnavailable, "The database is unavailable right now. Please try again shortly."
+	case errors.As(err, &he):
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+	}
+	if status >= 500 {
+		s.Logger.ErrorContext(c.Request().Context(), "request failed", slog.String("route", c.Path()), slog.Any("error", err))
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Reswap", "none")
+		setTrigger(c, false, msg, "error")
+		c.String(status, msg)
+		return
+	}
+	if rerr := s.render(c, status, "error", "", ErrorPage{
+		Layout: Layout{Title: http.StatusText(status), Member: memberFrom(c)},
+		Status: status, Message: msg,
+	}); rerr != nil {
+		s.Logger.Error("render error page", slog.Any("error", rerr))
+		c.String(status, msg)
+	}
+}
+
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/api" || strings.HasPrefix(p, "/api/")
+}
+
+func toAPIError(err error) *APIError {
+	var ae *APIError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, parse.ErrInvalidJSON):
+		return apiError(http.StatusBadRequest, "invalid_json", err.Error())
+	case errors.Is(err, parse.ErrProductRequired):
+		return apiError(http.StatusBadRequest, "invalid_request", "Name and Price are required")
+	case errors.Is(err, parse.ErrInvalidRequest):
+		return apiError(http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), parse.ErrInvalidRequest.Error()+": "))
+	case errors.Is(err, ErrNotFound):
+		return apiError(http.StatusNotFound, "not_found", "Not found")
+	case database.IsUnavailable(err):
+		return apiError(http.StatusServiceUnavailable, "unavailable", "The database is unavailable right now; retry shortly")
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return apiError(he.Code, "not_found", "Not found")
+		case http.StatusMethodNotAllowed:
+			return apiError(he.Code, "method_not_allowed", "Method not allowed")
+		case http.StatusRequestEntityTooLarge:
+			return apiError(he.Code, "body_too_large", "Request body must be at most 64 KiB")
+		case http.StatusUnsupportedMediaType:
+			return apiError(he.Code, "unsupported_media_type", "Content-Type must be application/json")
+		}
+		if he.Code < 500 {
+			return apiError(he.Code, "bad_request", http.StatusText(he.Code))
+		}
+	}
+	return apiError(http.StatusInternalServerError, "internal_error", "Internal server error")
+}
+
+func (s *Server) writeAPIError(c echo.Context, e *APIError) {
+	if err := c.JSON(e.Status, e); err != nil {
+		s.Logger.Error("write api error", slog.Any("error", err))
+	}
+}

@@ -1,0 +1,210 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport/apikey"
+	"keyport/handlers/parse"
+	"keyport/keyauth"
+	"keyport/queries"
+	"keyport/randid"
+)
+
+const keysPageSize = 50
+
+func (s *Server) keysPage(c echo.Context) error {
+	m := memberFrom(c)
+	before, err := parse.Cursor(c.QueryParam("cursor"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "That page link is not valid.")
+	}
+	page, err := s.listKeys(c.Request().Context(), m.OrgID, before, c.QueryParam("status") != "active")
+	if err != nil {
+		return err
+	}
+	page.Layout = s.layout(c, "API Keys", "keys")
+	if c.QueryParam("cursor") != "" {
+		return s.render(c, http.StatusOK, "keys", "key-rows-more", page)
+	}
+	return s.render(c, http.StatusOK, "keys", "keys-section", page)
+}
+
+func (s *Server) listKeys(ctx context.Context, orgID string, before int64, showRevoked bool) (KeysPage, error) {
+	var include int64
+	if showRevoked {
+		include = 1
+	}
+	rows, err := s.Read.ListAPIKeys(ctx, queries.ListAPIKeysParams{
+		OrgID: orgID, Before: before, IncludeRevoked: include, Limit: keysPageSize + 1,
+	})
+	if err != nil {
+		return KeysPage{}, err
+	}
+	total, err := s.Read.CountAPIKeys(ctx, orgID)
+	if err != nil {
+		return KeysPage{}, err
+	}
+	p := KeysPage{Total: total, ShowRevoked: showRevoked}
+	if len(rows) > keysPageSize {
+		rows = rows[:keysPageSize]
+		p.NextCursor = parse.EncodeCursor(rows[len(rows)-1].Seq)
+	}
+	now := s.Now()
+	for _, r := range rows {
+		p.Keys = append(p.Keys, keyRow(r, now))
+	}
+	return p, nil
+}
+
+func (s *Server) newKeyForm(c echo.Context) error {
+	f := keyForm("", "0", keyauth.AllScopes)
+	f.Layout = s.layout(c, "Create new key", "keys")
+	return s.render(c, http.StatusOK, "key_new", "key-form", f)
+}
+
+func (s *Server) createKey(c echo.Context) error {
+	m := memberFrom(c)
+	ctx := c.Request().Context()
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	f := keyForm(form.Get("name"), form.Get("expires_in_days"), form["scopes"])
+	f.Layout = s.layout(c, "Create new key", "keys")
+
+	name, err := parse.KeyName(form.Get("name"))
+	expiresIn, expErr := parse.ExpiresIn(form.Get("expires_in_days"))
+	scopes, scopeErr := parse.Scopes(form["scopes"], keyauth.AllScopes)
+	if err = errors.Join(err, expErr, scopeErr); err != nil {
+		f.Error = firstError(err)
+		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)
+	}
+
+	key, err := apikey.Generate()
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	hash := apikey.Hash(key)
+	params := queries.CreateAPIKeyParams{
+		ID: randid.New("key"), OrgID: m.OrgID, Name: name, Hash: hash[:], Hint: apikey.Hint(key),
+		Scopes: scopes, CreatedAt: now.UnixMilli(), CreatedBy: nullStr(m.UserID),
+	}
+	if expiresIn > 0 {
+		params.ExpiresAt = sql.NullInt64{Int64: now.Add(expiresIn).UnixMilli(), Valid: true}
+	}
+	if err := s.inTx(ctx, func(q *queries.Queries) error {
+		if err := q.CreateAPIKey(ctx, params); err != nil {
+			return err
+		}
+		return q.CreateAuditEvent(ctx, s.keyEvent(c, "key_created", params.ID, name, ""))
+	}); err != nil {
+		return err
+	}
+	return s.showNewKey(c, key, params.ID, false)
+}
+
+// showNewKey renders the one response that ever contains the full key.
+func (s *Server) showNewKey(c echo.Context, key, id string, rolled bool) error {
+	m := memberFrom(c)
+	ctx := c.Request().Context()
+	k, err := s.Write.GetAPIKey(ctx, queries.GetAPIKeyParams{OrgID: m.OrgID, ID: id})
+	if err != nil {
+		return err
+	}
+	list, err := s.listKeys(ctx, m.OrgID, 1<<63-1, true)
+	if err != nil {
+		return err
+	}
+	list.OOB = true
+	// The key must never be cached by a browser or proxy.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, http.StatusCreated, "key_created", "key-created", KeyCreated{
+		Layout: s.layout(c, "Your API Key", "keys"),
+		Key:    key,
+		Row:    keyRow(k, s.Now()),
+		Rolled: rolled,
+		List:   list,
+	})
+}
+
+func (s *Server) revokeConfirm(c echo.Context) error {
+	row, err := s.ownKey(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "key_revoke", "key-revoke", KeyConfirm{
+		Layout: s.layout(c, "Revoke API key", "keys"), Row: row,
+	})
+}
+
+// revokeKey serves both DELETE (htmx: answers with the updated row) and the plain form's
+// POST .../revoke (answers with a redirect to the list).
+func (s *Server) revokeKey(c echo.Context) error {
+	m := memberFrom(c)
+	ctx := c.Request().Context()
+	row, err := s.ownKey(c)
+	if err != nil {
+		return err
+	}
+	if row.Active || row.Status == "expired" {
+		err := s.inTx(ctx, func(q *queries.Queries) error {
+			n, err := q.RevokeAPIKey(ctx, queries.RevokeAPIKeyParams{Now: sql.NullInt64{Int64: s.Now().UnixMilli(), Valid: true}, OrgID: m.OrgID, ID: row.ID})
+			if err != nil || n == 0 {
+				return err
+			}
+			return q.CreateAuditEvent(ctx, s.keyEvent(c, "key_revoked", row.ID, row.Name, ""))
+		})
+		// Whatever happened, forget cached verifications before answering: the next
+		// request with this key must see the database.
+		s.Keys.Invalidate()
+		if err != nil {
+			return err
+		}
+	}
+	msg := "API key “" + row.Name + "” revoked"
+	if isHTMX(c) {
+		row, err := s.ownKey(c)
+		if err != nil {
+			return err
+		}
+		setTrigger(c, true, msg, "success")
+		return s.render(c, http.StatusOK, "keys", "key-row", row)
+	}
+	s.flash(c, msg)
+	return c.Redirect(http.StatusSeeOther, dashboardPath)
+}
+
+// ownKey loads the :id key of the signed-in organization; another organization's key is
+// reported as not found, never as forbidden.
+func (s *Server) ownKey(c echo.Context) (KeyRow, error) {
+	m := memberFrom(c)
+	k, err := s.Write.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: m.OrgID, ID: c.Param("id")})
+	if errors.Is(err, sql.ErrNoRows) {
+		return KeyRow{}, ErrNotFound
+	}
+	if err != nil {
+		return KeyRow{}, err
+	}
+	return keyRow(k, s.Now()), nil
+}
+
+func (s *Server) keyEvent(c echo.Context, action, keyID, keyName, detail string) queries.CreateAuditEventParams {
+	m := memberFrom(c)
+	return queries.CreateAuditEventParams{
+		OrgID: nullStr(m.OrgID), ActorID: nullStr(m.UserID), ActorEmail: m.Email, Action: action,
+		KeyID: nullStr(keyID), KeyName: keyName, Detail: detail, IP: c.RealIP(), CreatedAt: s.Now().UnixMilli(),
+	}
+}
+
+func firstError(err error) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()[0].Error()
+	}
+	return err.Error()
+}

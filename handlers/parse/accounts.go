@@ -1,0 +1,66 @@
+// Package parse turns raw request input into validated values. Every function is pure
+// and returns a sentinel error that handlers show to the user.
+package parse
+
+import (
+	"errors"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+)
+
+// Account errors; their text is shown on the forms.
+var (
+	ErrEmailInvalid    = errors.New("Enter a valid email address.")
+	ErrPasswordLength  = errors.New("Password must be 8 to 72 bytes long.")
+	ErrOrgNameInvalid  = errors.New("Organization name must be at most 100 characters, without control characters.")
+	ErrPasswordInvalid = errors.New("Password must be valid UTF-8 without NUL bytes.")
+)
+
+const maxEmailLen = 254
+
+// Email trims and lower-cases s and checks it is a single plain address.
+func Email(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || len(s) > maxEmailLen || !utf8.ValidString(s) || hasControl(s) {
+		return "", ErrEmailInvalid
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return "", ErrEmailInvalid
+	}
+	return s, nil
+}
+
+// Password checks the bcrypt-compatible length limits (bcrypt ignores bytes past 72).
+func Password(s string) (string, error) {
+	if len(s) < 8 || len(s) > 72 {
+		return "", ErrPasswordLength
+	}
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return "", ErrPasswordInvalid
+	}
+	return s, nil
+}
+
+// OrgName trims s; an empty name falls back to one derived from the email.
+func OrgName(s, email string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		local, _, _ := strings.Cut(email, "@")
+		return local + "'s organization", nil
+	}
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 100 || hasControl(s) {
+		return "", ErrOrgNameInvalid
+	}
+	return s, nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,205 @@
+package parse
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Product body errors. ErrInvalidJSON and ErrInvalidRequest are the two classes the API
+// reports (codes invalid_json and invalid_request); details are wrapped with %w.
+var (
+	ErrInvalidJSON     = errors.New("Request body must be a JSON object")
+	ErrInvalidRequest  = errors.New("Invalid request")
+	ErrProductRequired = fmt.Errorf("%w: Name and Price are required", ErrInvalidRequest)
+)
+
+// Product limits.
+const (
+	MaxProductName = 200
+	MaxPriceCents  = 1_000_000_000 * 100
+)
+
+// ProductInput is a validated create-product body.
+type ProductInput struct {
+	Name       string
+	PriceCents int64
+}
+
+// Product parses and validates a create-product JSON body strictly: one object, no
+// duplicate or unknown fields, nothing after it, a string name and a number price.
+func Product(body []byte) (ProductInput, error) {
+	if !utf8.Valid(body) {
+		return ProductInput{}, fmt.Errorf("%w: body is not valid UTF-8", ErrInvalidJSON)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return ProductInput{}, fmt.Errorf("%w: {\"name\": string, \"price\": number}", ErrInvalidJSON)
+	}
+	var (
+		name, price       string
+		hasName, hasPrice bool
+		seen              = map[string]bool{}
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ProductInput{}, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		}
+		field, _ := tok.(string)
+		if seen[field] {
+			return ProductInput{}, fmt.Errorf("%w: duplicate field %q", ErrInvalidJSON, field)
+		}
+		seen[field] = true
+		val, err := dec.Token()
+		if err != nil {
+			return ProductInput{}, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		}
+		switch field {
+		case "name":
+			switch v := val.(type) {
+			case string:
+				name, hasName = v, true
+			case nil:
+			default:
+				return ProductInput{}, fmt.Errorf("%w: name must be a string", ErrInvalidJSON)
+			}
+		case "price":
+			switch v := val.(type) {
+			case json.Number:
+				price, hasPrice = string(v), true
+			case nil:
+			default:
+				return ProductInput{}, fmt.Errorf("%w: price must be a number", ErrInvalidJSON)
+			}
+		default:
+			return ProductInput{}, fmt.Errorf("%w: unknown field %q", ErrInvalidRequest, field)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return ProductInput{}, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return ProductInput{}, fmt.Errorf("%w: unexpected data after the object", ErrInvalidJSON)
+	}
+	name = strings.TrimSpace(name)
+	if !hasName || !hasPrice || name == "" {
+		return ProductInput{}, ErrProductRequired
+	}
+	if utf8.RuneCountInString(name) > MaxProductName {
+		return ProductInput{}, fmt.Errorf("%w: name must be at most %d characters", ErrInvalidRequest, MaxProductName)
+	}
+	if hasControl(name) {
+		return ProductInput{}, fmt.Errorf("%w: name must not contain control characters", ErrInvalidRequest)
+	}
+	cents, err := Cents(price)
+	if err != nil {
+		return ProductInput{}, err
+	}
+	return ProductInput{Name: name, PriceCents: cents}, nil
+}
+
+// ErrPrice is returned for a price outside 0 < price ≤ 1000000000 or with more than two
+// decimals.
+var ErrPrice = fmt.Errorf("%w: price must be greater than 0 and at most 1000000000, with at most 2 decimals", ErrInvalidRequest)
+
+// Cents converts a JSON number literal to integer cents exactly, without going through
+// float64 (9.99 must stay 9.99).
+func Cents(num string) (int64, error) {
+	s := num
+	if strings.HasPrefix(s, "-") {
+		return 0, ErrPrice
+	}
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 100 || e < -100 {
+			// Exponents this large cannot give a valid price either way.
+			return 0, ErrPrice
+		}
+		exp = e
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	scale := exp - len(frac) + 2 // value in cents = digits × 10^scale
+	if digits == "" {
+		return 0, ErrPrice
+	}
+	for scale < 0 {
+		if digits[len(digits)-1] != '0' {
+			return 0, ErrPrice
+		}
+		digits = digits[:len(digits)-1]
+		scale++
+	}
+	if len(digits)+scale > 12 {
+		return 0, ErrPrice
+	}
+	n, err := strconv.ParseInt(digits+strings.Repeat("0", scale), 10, 64)
+	if err != nil || n <= 0 || n > MaxPriceCents {
+		return 0, ErrPrice
+	}
+	return n, nil
+}
+
+// FormatCents renders cents as the shortest exact decimal: 10000 → "100", 999 → "9.99",
+// 990 → "9.9".
+func FormatCents(c int64) string {
+	whole, rem := c/100, c%100
+	switch {
+	case rem == 0:
+		return strconv.FormatInt(whole, 10)
+	case rem%10 == 0:
+		return fmt.Sprintf("%d.%d", whole, rem/10)
+	default:
+		return fmt.Sprintf("%d.%02d", whole, rem)
+	}
+}
+
+// Page errors.
+var (
+	ErrLimit  = fmt.Errorf("%w: limit must be an integer from 1 to 100", ErrInvalidRequest)
+	ErrCursor = fmt.Errorf("%w: cursor is not valid", ErrInvalidRequest)
+)
+
+// Limit parses ?limit=, 20 when absent.
+func Limit(s string) (int, error) {
+	if s == "" {
+		return 20, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 100 {
+		return 0, ErrLimit
+	}
+	return n, nil
+}
+
+// Cursor decodes an opaque page cursor; empty means the first page.
+func Cursor(s string) (int64, error) {
+	if s == "" {
+		return 1<<63 - 1, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, ErrCursor
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(string(b), "s"), 10, 64)
+	if err != nil || n <= 0 || !strings.HasPrefix(string(b), "s") {
+		return 0, ErrCursor
+	}
+	return n, nil
+}
+
+// EncodeCursor makes the cursor for the page after the row with sequence seq.
+func EncodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+}

@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/crypto/bcrypt"
+
+	"keyport/keyauth"
+)
+
+// Routes registers every route on e, grouped by the middleware that guards them.
+func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte("keyport-timing-equalizer"), s.BcryptCost)
+	if err != nil {
+		return err
+	}
+	s.dummyHash = hash
+
+	e.HTTPErrorHandler = s.handleError
+	// The peer address, not X-Forwarded-For: the login throttle counts per IP and a
+	// client must not choose its own.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(s.requestLog, securityHeaders, middleware.Recover())
+
+	e.GET("/healthz", s.healthz)
+	e.StaticFS("/static", static)
+
+	// Products API: key auth per route (not on a group), so an unknown /api path is a
+	// plain 404 whether or not a key was sent.
+	read := s.requireKey(keyauth.ScopeProductsRead)
+	write := s.requireKey(keyauth.ScopeProductsWrite)
+	e.POST("/api/products", s.createProduct, write)
+	e.POST("/api/products/create", s.createProduct, write)
+	e.GET("/api/products", s.listProducts, read)
+	e.GET("/api/products/:id", s.getProduct, read)
+
+	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
+	// because an Echo group with middleware at prefix "" would also catch /api's 404s.
+	web := []echo.MiddlewareFunc{echo.WrapMiddleware(s.Sessions.LoadAndSave), sameOrigin(), s.loadMember}
+	e.GET("/", s.home, web...)
+	e.GET("/signup", s.signupForm, web...)
+	e.POST("/signup", s.signup, web...)
+	e.GET("/login", s.loginForm, web...)
+	e.POST("/login", s.login, web...)
+	e.POST("/logout", s.logout, web...)
+
+	dash := e.Group("/dashboard", append(web, requireMember)...)
+	dash.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, dashboardPath) })
+	dash.GET("/integrations/api", s.keysPage)
+	dash.GET("/integrations/api/keys/new", s.newKeyForm)
+	dash.POST("/integrations/api/keys", s.createKey)
+	dash.GET("/integrations/api/keys/:id/revoke", s.revokeConfirm)
+	dash.POST("/integrations/api/keys/:id/revoke", s.revokeKey)
+	dash.DELETE("/integrations/api/keys/:id", s.revokeKey)
+	return nil
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	if _, err := s.Read.Ping(c.Request().Context()); err != nil {
+		return c.String(http.StatusServiceUnavailable, "database unavailable")
+	}
+	return c.String(http.StatusOK, "ok")
+}

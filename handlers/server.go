@@ -1,0 +1,32 @@
+// Package handlers holds keyport's HTTP layer: the dashboard pages, the products API and
+// the middleware that guards them.
+package handlers
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"keyport/database"
+	"keyport/keyauth"
+	"keyport/queries"
+)
+
+// Server holds every dependency a handler needs; main builds it once.
+type Server struct {
+	DB       *database.DB
+	Write    *queries.Queries // on the writer connection
+	Read     *queries.Queries // prepared on the reader pool
+	Sessions *scs.SessionManager
+	Pages    *Templates
+	Keys     *keyauth.Verifier
+	Logger   *slog.Logger
+	// Now is the clock; tests inject a fixed one.
+	Now func() time.Time
+	// BcryptCost for new passwords; tests lower it to keep signups fast.
+	BcryptCost int
+	// dummyHash is compared against when an email is unknown, so both failure cases take
+	// the same time.
+	dummyHash []byte
+}

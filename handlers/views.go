@@ -1,0 +1,207 @@
+package handlers
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"keyport/handlers/parse"
+	"keyport/keyauth"
+	"keyport/queries"
+)
+
+// Layout is what every full page needs.
+type Layout struct {
+	Title  string
+	Member *Member
+	Nav    string // which nav link is current
+	Flash  string
+}
+
+// Member is the signed-in user and their organization.
+type Member struct {
+	UserID  string
+	Email   string
+	OrgID   string
+	OrgName string
+}
+
+// Moment is a time shown relative ("3 minutes ago") with the exact time in a title.
+type Moment struct {
+	Set      bool
+	Time     time.Time
+	Relative string
+}
+
+func moment(ms int64, valid bool, now time.Time) Moment {
+	if !valid {
+		return Moment{}
+	}
+	t := time.UnixMilli(ms)
+	return Moment{Set: true, Time: t, Relative: relative(t, now)}
+}
+
+// relative renders t against now as "just now", "3 minutes ago" or "in 3 days".
+func relative(t, now time.Time) string {
+	d := now.Sub(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	var n int
+	var unit string
+	switch {
+	case d < 45*time.Second:
+		if future {
+			return "in a few seconds"
+		}
+		return "just now"
+	case d < 90*time.Minute:
+		n, unit = max(1, int((d+30*time.Second)/time.Minute)), "minute"
+	case d < 36*time.Hour:
+		n, unit = int((d+30*time.Minute)/time.Hour), "hour"
+	case d < 45*24*time.Hour:
+		n, unit = int((d+12*time.Hour)/(24*time.Hour)), "day"
+	case d < 548*24*time.Hour:
+		n, unit = int((d+15*24*time.Hour)/(30*24*time.Hour)), "month"
+	default:
+		n, unit = int((d+182*24*time.Hour)/(365*24*time.Hour)), "year"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	if future {
+		return fmt.Sprintf("in %d %s", n, unit)
+	}
+	return fmt.Sprintf("%d %s ago", n, unit)
+}
+
+// KeyRow is one row of the API keys table. Status and the allowed actions are decided
+// here, not in the template.
+type KeyRow struct {
+	ID           string
+	Name         string
+	Hint         string
+	Scopes       []string
+	Created      Moment
+	LastUsed     Moment
+	Expires      Moment
+	ExpiresLabel string // "in 3 days", "expired"
+	Status       string // active, expiring, expired, revoked
+	StatusLabel  string
+	Active       bool // can be revoked or rolled
+	RolledTo     string
+}
+
+func keyRow(k queries.ApiKey, now time.Time) KeyRow {
+	r := KeyRow{
+		ID:       k.ID,
+		Name:     k.Name,
+		Hint:     k.Hint,
+		Scopes:   strings.Fields(k.Scopes),
+		Created:  moment(k.CreatedAt, true, now),
+		LastUsed: moment(k.LastUsedAt.Int64, k.LastUsedAt.Valid, now),
+		Expires:  moment(k.ExpiresAt.Int64, k.ExpiresAt.Valid, now),
+		RolledTo: k.RolledTo.String,
+	}
+	if r.Expires.Set {
+		r.ExpiresLabel = r.Expires.Relative
+		if !r.Expires.Time.After(now) {
+			r.ExpiresLabel = "expired"
+		}
+	}
+	switch {
+	case k.RevokedAt.Valid:
+		r.Status, r.StatusLabel = "revoked", "Revoked"
+	case k.ExpiresAt.Valid && now.UnixMilli() >= k.ExpiresAt.Int64:
+		r.Status, r.StatusLabel = "expired", "Expired"
+	case k.RolledTo.Valid:
+		r.Status, r.StatusLabel, r.Active = "expiring", "Rolled", true
+	case k.ExpiresAt.Valid && time.UnixMilli(k.ExpiresAt.Int64).Sub(now) < 7*24*time.Hour:
+		r.Status, r.StatusLabel, r.Active = "expiring", "Expiring soon", true
+	default:
+		r.Status, r.StatusLabel, r.Active = "active", "Active", true
+	}
+	return r
+}
+
+// KeysPage is the API keys dashboard.
+type KeysPage struct {
+	Layout
+	Keys        []KeyRow
+	Total       int64 // keys of any state in the organization; 0 shows the empty state
+	ShowRevoked bool
+	NextCursor  string
+	OOB         bool // rendered as an htmx out-of-band swap
+}
+
+// KeyForm is the create-key dialog (or page, without JavaScript).
+type KeyForm struct {
+	Layout
+	Name          string
+	Error         string
+	ExpiryOptions []Option
+	ScopeOptions  []Option
+}
+
+// Option is one choice of a select, radio or checkbox group.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// keyForm builds the form with expiresIn and scopes preselected.
+func keyForm(name, expiresIn string, scopes []string) KeyForm {
+	f := KeyForm{Name: name}
+	for _, d := range parse.ExpiryDays {
+		o := Option{Value: strconv.Itoa(d), Label: "Never"}
+		if d > 0 {
+			o.Label = fmt.Sprintf("In %d days", d)
+		}
+		o.Selected = o.Value == expiresIn
+		f.ExpiryOptions = append(f.ExpiryOptions, o)
+	}
+	for _, s := range keyauth.AllScopes {
+		f.ScopeOptions = append(f.ScopeOptions, Option{Value: s, Label: s, Selected: slices.Contains(scopes, s)})
+	}
+	return f
+}
+
+// KeyCreated shows a new key once.
+type KeyCreated struct {
+	Layout
+	Key    string
+	Row    KeyRow
+	Rolled bool // true when the key replaces a rolled one
+	List   KeysPage
+}
+
+// KeyConfirm is the revoke (or roll) confirmation.
+type KeyConfirm struct {
+	Layout
+	Row          KeyRow
+	Error        string
+	GraceChoices []GraceChoice
+}
+
+// GraceChoice is one option of the roll dialog.
+type GraceChoice struct {
+	Value, Label string
+}
+
+// AuthPage is the login or signup form.
+type AuthPage struct {
+	Layout
+	Email string
+	Org   string
+	Error string
+}
+
+// ErrorPage is shown for errors on dashboard pages.
+type ErrorPage struct {
+	Layout
+	Status  int
+	Message string
+}

@@ -1,0 +1,169 @@
+// Package keyauth verifies API keys against the database, with a cache of verified keys
+// that revocation, roll and expiry can never outlive.
+package keyauth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"keyport/apikey"
+	"keyport/queries"
+)
+
+// Verification outcomes. Callers map them to the API's status codes.
+var (
+	ErrMissing = errors.New("api key required")
+	ErrInvalid = errors.New("invalid api key")
+	ErrRevoked = errors.New("api key revoked")
+	ErrExpired = errors.New("api key expired")
+)
+
+// Scope names.
+const (
+	ScopeProductsRead  = "products:read"
+	ScopeProductsWrite = "products:write"
+)
+
+// AllScopes lists every scope a key can hold, in display order.
+var AllScopes = []string{ScopeProductsRead, ScopeProductsWrite}
+
+// Key is what a request learns about the key it presented.
+type Key struct {
+	ID        string
+	OrgID     string
+	Scopes    string // space-separated
+	ExpiresAt int64  // Unix ms; 0 = never
+	RevokedAt int64  // Unix ms; 0 = active
+}
+
+// HasScope reports whether the key was granted scope.
+func (k Key) HasScope(scope string) bool {
+	for s := range strings.FieldsSeq(k.Scopes) {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// Verifier checks keys. Lookups that hit the database are remembered by hash; any change
+// to a key's validity (Invalidate, or the key epoch moving because another process
+// revoked a key) empties the cache before the next request is answered from it.
+type Verifier struct {
+	q *queries.Queries
+
+	mu      sync.RWMutex
+	gen     uint64
+	known   map[[32]byte]Key
+	unknown map[[32]byte]struct{}
+	epoch   int64
+}
+
+// maxCached bounds memory: about 150 bytes an entry, so ~10 MB at the limit.
+const maxCached = 65536
+
+// NewVerifier returns a Verifier reading through q (ideally prepared on the read pool).
+func NewVerifier(q *queries.Queries) *Verifier {
+	return &Verifier{
+		q:       q,
+		known:   make(map[[32]byte]Key),
+		unknown: make(map[[32]byte]struct{}),
+	}
+}
+
+// Verify checks raw (the header value) at time now and returns the key, or one of
+// ErrMissing, ErrInvalid, ErrRevoked, ErrExpired, or a database error.
+func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, error) {
+	if raw == "" {
+		return Key{}, ErrMissing
+	}
+	if apikey.Parse(raw) != nil {
+		return Key{}, ErrInvalid
+	}
+	h := apikey.Hash(raw)
+
+	v.mu.RLock()
+	k, hit := v.known[h]
+	_, miss := v.unknown[h]
+	gen := v.gen
+	v.mu.RUnlock()
+	if miss {
+		return Key{}, ErrInvalid
+	}
+	if !hit {
+		row, err := v.q.GetAPIKeyByHash(ctx, h[:])
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// A key that does not exist now cannot come to exist later: new keys are
+			// random, so their hashes are never ones a client tried before.
+			v.store(gen, h, nil)
+			return Key{}, ErrInvalid
+		case err != nil:
+			return Key{}, err
+		}
+		k = Key{ID: row.ID, OrgID: row.OrgID, Scopes: row.Scopes,
+			ExpiresAt: row.ExpiresAt.Int64, RevokedAt: row.RevokedAt.Int64}
+		v.store(gen, h, &k)
+	}
+	if k.RevokedAt != 0 {
+		return k, ErrRevoked
+	}
+	if k.ExpiresAt != 0 && now.UnixMilli() >= k.ExpiresAt {
+		return k, ErrExpired
+	}
+	return k, nil
+}
+
+// store caches a lookup unless the cache was invalidated while the lookup ran: then the
+// row read may predate the change, and caching it would resurrect a revoked key.
+func (v *Verifier) store(gen uint64, h [32]byte, k *Key) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if gen != v.gen {
+		return
+	}
+	if k == nil {
+		if len(v.unknown) >= maxCached {
+			clear(v.unknown)
+		}
+		v.unknown[h] = struct{}{}
+		return
+	}
+	if len(v.known) >= maxCached {
+		for old := range v.known { // map order is random: evict an arbitrary entry
+			delete(v.known, old)
+			break
+		}
+	}
+	v.known[h] = *k
+}
+
+// Invalidate drops every cached verified key. Call it after any change to a key's
+// validity, before answering the request that made the change.
+func (v *Verifier) Invalidate() {
+	v.mu.Lock()
+	v.gen++
+	clear(v.known)
+	v.mu.Unlock()
+}
+
+// CheckEpoch invalidates the cache if the database's key epoch moved since the last
+// check; the epoch moves on every revoke, roll or scope change, by any process.
+func (v *Verifier) CheckEpoch(ctx context.Context) error {
+	n, err := v.q.GetKeyEpoch(ctx)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	changed := n != v.epoch
+	v.epoch = n
+	v.mu.Unlock()
+	if changed {
+		v.Invalidate()
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+-- name: CreateAPIKey :exec
+INSERT INTO api_keys (id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: GetAPIKeyByHash :one
+SELECT id, org_id, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?;
+
+-- name: GetAPIKey :one
+SELECT * FROM api_keys WHERE org_id = ? AND id = ?;
+
+-- name: ListAPIKeys :many
+-- Newest first. A page starts below the cursor `before` (a seq); revoked keys are left
+-- out unless include_revoked is 1.
+SELECT * FROM api_keys
+WHERE org_id = sqlc.arg(org_id)
+  AND seq < sqlc.arg(before)
+  AND (CAST(sqlc.arg(include_revoked) AS INTEGER) = 1 OR revoked_at IS NULL)
+ORDER BY seq DESC
+LIMIT sqlc.arg(limit);
+
+-- name: CountAPIKeys :one
+SELECT count(*) FROM api_keys WHERE org_id = ?;
+
+-- name: ListAllAPIKeys :many
+SELECT api_keys.*, organizations.name AS org_name
+FROM api_keys JOIN organizations ON organizations.id = api_keys.org_id
+ORDER BY api_keys.seq DESC;
+
+-- name: RevokeAPIKey :execrows
+UPDATE api_keys SET revoked_at = sqlc.arg(now)
+WHERE org_id = sqlc.arg(org_id) AND id = sqlc.arg(id) AND revoked_at IS NULL;
+
+-- name: RevokeAPIKeyByID :execrows
+UPDATE api_keys SET revoked_at = sqlc.arg(now) WHERE id = sqlc.arg(id) AND revoked_at IS NULL;
+
+-- name: SetAPIKeyRolled :execrows
+-- The old key keeps working until expires_at (never later than it already would).
+UPDATE api_keys
+SET rolled_to = sqlc.arg(rolled_to),
+    expires_at = CASE
+        WHEN expires_at IS NULL OR expires_at > sqlc.arg(grace_end) THEN sqlc.arg(grace_end)
+        ELSE expires_at END
+WHERE org_id = sqlc.arg(org_id) AND id = sqlc.arg(id) AND revoked_at IS NULL AND rolled_to IS NULL;
+
+-- name: TouchAPIKey :exec
+UPDATE api_keys SET last_used_at = sqlc.arg(used_at)
+WHERE id = sqlc.arg(id) AND (last_used_at IS NULL OR last_used_at < sqlc.arg(used_at));
+
+-- name: GetKeyEpoch :one
+SELECT n FROM key_epoch WHERE id = 1;
