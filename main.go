@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"keyport/app"
 	"keyport/cli"
 )
 
@@ -15,7 +16,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
-		Assets: cli.Assets{
+		Assets: app.Assets{
 			Migrations: []string{schemaSQL},
 			Templates:  sub(templateFiles, "templates"),
 			Static:     sub(staticFiles, "static"),

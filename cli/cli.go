@@ -8,24 +8,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"sort"
 	"strings"
-)
 
-// Assets are the files embedded in the binary.
-type Assets struct {
-	Migrations []string // schema versions, in order
-	Templates  fs.FS
-	Static     fs.FS
-}
+	"keyport/app"
+)
 
 // Env is the process environment a command runs in; tests substitute their own.
 type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
-	Assets         Assets
+	Assets         app.Assets
 }
 
 type command struct {

@@ -44,4 +44,3 @@ func (db *DB) WatchDataVersion(ctx context.Context, every time.Duration, onChang
 		}
 	}
 }
-

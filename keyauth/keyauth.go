@@ -56,11 +56,12 @@ func (k Key) HasScope(scope string) bool {
 type Verifier struct {
 	q *queries.Queries
 
-	mu      sync.RWMutex
-	gen     uint64
-	known   map[[32]byte]Key
-	unknown map[[32]byte]struct{}
-	epoch   int64
+	mu       sync.RWMutex
+	disabled bool
+	gen      uint64
+	known    map[[32]byte]Key
+	unknown  map[[32]byte]struct{}
+	epoch    int64
 }
 
 // maxCached bounds memory: about 150 bytes an entry, so ~10 MB at the limit.
@@ -123,7 +124,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 func (v *Verifier) store(gen uint64, h [32]byte, k *Key) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if gen != v.gen {
+	if gen != v.gen || v.disabled {
 		return
 	}
 	if k == nil {
@@ -149,6 +150,15 @@ func (v *Verifier) Invalidate() {
 	v.gen++
 	clear(v.known)
 	v.mu.Unlock()
+}
+
+// Disable stops caching: every verification reads the database. Used when changes by
+// other processes cannot be watched.
+func (v *Verifier) Disable() {
+	v.mu.Lock()
+	v.disabled = true
+	v.mu.Unlock()
+	v.Invalidate()
 }
 
 // CheckEpoch invalidates the cache if the database's key epoch moved since the last

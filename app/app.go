@@ -1,0 +1,155 @@
+// Package app assembles keyport from its parts: the database, the key verifier, sessions,
+// templates and the router. `keyport serve` and the tests build it the same way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"keyport/database"
+	"keyport/handlers"
+	"keyport/keyauth"
+	"keyport/queries"
+)
+
+// Assets are the files embedded in the binary (or read from disk in tests).
+type Assets struct {
+	Migrations []string // schema versions, in order
+	Templates  fs.FS
+	Static     fs.FS
+}
+
+// Config is how keyport runs.
+type Config struct {
+	DBPath        string
+	SecureCookies bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// BcryptCost for new passwords; 0 means bcrypt.DefaultCost.
+	BcryptCost int
+	// WatchInterval is how often another process's changes to keys are looked for;
+	// 0 means 200 ms.
+	WatchInterval time.Duration
+}
+
+// App is a running keyport without its listener.
+type App struct {
+	DB     *database.DB
+	Server *handlers.Server
+	Echo   *echo.Echo
+
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// Open opens the database, applies migrations and builds the router.
+func Open(ctx context.Context, cfg Config, assets Assets, logger *slog.Logger) (*App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.DefaultCost
+	}
+	if cfg.WatchInterval == 0 {
+		cfg.WatchInterval = 200 * time.Millisecond
+	}
+	db, err := database.Open(ctx, cfg.DBPath, assets.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, db, cfg, assets, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logger *slog.Logger) (*App, error) {
+	pages, err := handlers.ParseTemplates(assets.Templates)
+	if err != nil {
+		return nil, err
+	}
+	read, err := queries.Prepare(ctx, db.Read)
+	if err != nil {
+		return nil, fmt.Errorf("prepare read queries: %w", err)
+	}
+	write, err := queries.Prepare(ctx, db.Write)
+	if err != nil {
+		return nil, fmt.Errorf("prepare write queries: %w", err)
+	}
+
+	sessions := scs.New()
+	sessions.Store = sqlite3store.New(db.Write)
+	sessions.Lifetime = 7 * 24 * time.Hour
+	sessions.IdleTimeout = 12 * time.Hour
+	sessions.Cookie.Name = "keyport_session"
+	sessions.Cookie.HttpOnly = true
+	sessions.Cookie.SameSite = http.SameSiteLaxMode
+	sessions.Cookie.Secure = cfg.SecureCookies
+
+	verifier := keyauth.NewVerifier(read)
+	if err := verifier.CheckEpoch(ctx); err != nil {
+		return nil, err
+	}
+	srv := &handlers.Server{
+		DB:         db,
+		Write:      write,
+		Read:       read,
+		Sessions:   sessions,
+		Pages:      pages,
+		Keys:       verifier,
+		Logger:     logger,
+		Now:        cfg.Now,
+		BcryptCost: cfg.BcryptCost,
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	if err := srv.Routes(e, assets.Static); err != nil {
+		return nil, err
+	}
+
+	a := &App{DB: db, Server: srv, Echo: e}
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		err := db.WatchDataVersion(bg, cfg.WatchInterval, func() {
+			if err := verifier.CheckEpoch(bg); err != nil && bg.Err() == nil {
+				// If the epoch cannot be read, forgetting every verification is safe.
+				verifier.Invalidate()
+			}
+		})
+		if err != nil {
+			logger.Error("watching the database for key changes failed; caching disabled", slog.Any("error", err))
+			verifier.Disable()
+		}
+	}()
+	return a, nil
+}
+
+// Close stops background work and closes the database. Call it after the HTTP server
+// has finished its in-flight requests.
+func (a *App) Close() error {
+	var err error
+	a.closeOnce.Do(func() {
+		a.stop()
+		a.wg.Wait()
+		err = errors.Join(err, a.DB.Close())
+	})
+	return err
+}
