@@ -1,0 +1,172 @@
+// keyport UI behaviour. Loaded with `defer` after htmx; works under a strict
+// CSP (no inline script/style) and with htmx.config.allowEval = false.
+(function () {
+  'use strict';
+
+  const TOAST_MS = 4000;
+  const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), ' +
+    'select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+  const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+  const $ = (id) => document.getElementById(id);
+
+  let opener = null;      // element to return focus to when the dialog closes
+  let lastFocused = null; // fallback opener: Safari does not focus buttons on click
+  let toastHome = null;   // where #toasts lived before a dialog borrowed it
+  let closing = false;    // closeModal seen, `close` event not fired yet
+
+  document.addEventListener('focusin', (e) => {
+    if (!$('modal') || !$('modal').contains(e.target)) lastFocused = e.target;
+  });
+
+  function focusFirst(candidates) {
+    for (const el of candidates) {
+      if (!el || !el.isConnected) continue;
+      el.focus();
+      if (document.activeElement === el) return;
+    }
+  }
+
+  // ---- Modal ---------------------------------------------------------------
+
+  document.addEventListener('htmx:afterSwap', (e) => {
+    const m = $('modal');
+    if (!m || !e.detail.target || e.detail.target.id !== 'modal-body') return;
+    // HX-Trigger events fire before the swap: don't reopen on a closeModal reply.
+    if (closing) return void ($('modal-body').innerHTML = '');
+    if (!m.open) {
+      const elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+      opener = elt && !m.contains(elt) ? elt : lastFocused;
+      m.showModal();
+    }
+    const body = $('modal-body');
+    focusFirst([body.querySelector('[autofocus]'), body.querySelector(FOCUSABLE)]);
+  });
+
+  function closeModal() {
+    const m = $('modal');
+    if (m && m.open) { closing = true; m.close(); }
+  }
+  document.body.addEventListener('closeModal', closeModal);
+
+  // `close` does not bubble; the capture phase still sees it.
+  document.addEventListener('close', (e) => {
+    if (e.target.id !== 'modal') return;
+    closing = false;
+    // A revealed API key must not linger in the DOM once the dialog is gone.
+    $('modal-body').innerHTML = '';
+    const toasts = $('toasts');
+    if (toasts && e.target.contains(toasts)) (toastHome || document.body).append(toasts);
+    const h1 = document.querySelector('main h1');
+    if (h1 && !h1.hasAttribute('tabindex')) h1.setAttribute('tabindex', '-1');
+    focusFirst([opener, $('create-key-button'), h1]);
+    opener = null;
+  }, true);
+
+  // A backdrop click must start and end outside the box, so drag-selecting the
+  // key text past the dialog edge does not close it.
+  const onBackdrop = (m, e) => {
+    const r = m.getBoundingClientRect();
+    return e.target === m && (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom);
+  };
+  let pressedBackdrop = false;
+  document.addEventListener('pointerdown', (e) => {
+    pressedBackdrop = !!$('modal') && onBackdrop($('modal'), e);
+  });
+  document.addEventListener('click', (e) => {
+    if (e.target.closest('[data-close-modal]')) {
+      e.preventDefault();
+      closeModal();
+    } else if (pressedBackdrop && $('modal') && $('modal').open && onBackdrop($('modal'), e)) {
+      closeModal();
+    }
+  });
+
+  // ---- Toasts --------------------------------------------------------------
+
+  // An open modal dialog is in the top layer and makes the page behind it
+  // inert, so the toast region moves into the dialog to stay seen and heard.
+  function toastHost() {
+    let host = $('toasts');
+    if (!host) {
+      host = document.createElement('div');
+      host.id = 'toasts';
+      host.setAttribute('aria-live', 'polite');
+      document.body.append(host);
+    }
+    const m = $('modal');
+    if (m && m.open && !m.contains(host)) { toastHome = host.parentNode; m.append(host); }
+    return host;
+  }
+
+  function dismiss(el) {
+    if (reducedMotion.matches) return el.remove();
+    el.classList.add('leaving');
+    el.addEventListener('transitionend', () => el.remove(), { once: true });
+    setTimeout(() => el.remove(), 600); // transitionend never fires if hidden
+  }
+
+  function toast(message, kind) {
+    const el = document.createElement('div');
+    el.className = 'toast' + (kind === 'success' || kind === 'error' ? ' toast-' + kind : '');
+    el.setAttribute('role', 'status');
+    el.textContent = String(message);
+    toastHost().append(el);
+    setTimeout(() => dismiss(el), TOAST_MS);
+    return el;
+  }
+  window.keyportToast = toast;
+
+  // Server: `HX-Trigger: {"showToast":{"message":"Key revoked","kind":"success"}}`
+  // (or `{"showToast":"Key revoked"}`, which htmx delivers as detail.value).
+  document.body.addEventListener('showToast', (e) => {
+    const d = e.detail || {};
+    const message = typeof d.value === 'string' ? d.value : d.message;
+    if (message) toast(message, d.kind || 'success');
+  });
+
+  // Failed requests are otherwise silent. 400/422 are skipped because the
+  // server re-renders those forms with inline errors.
+  document.body.addEventListener('htmx:responseError', (e) => {
+    const xhr = e.detail.xhr;
+    if (xhr.status === 400 || xhr.status === 422) return;
+    if ((xhr.getResponseHeader('HX-Trigger') || '').includes('showToast')) return;
+    toast('Something went wrong (' + xhr.status + '). Please try again.', 'error');
+  });
+  document.body.addEventListener('htmx:sendError', () => {
+    toast('Network error. Check your connection and try again.', 'error');
+  });
+
+  // ---- Copy to clipboard ---------------------------------------------------
+
+  const copyKeys = /Mac|iPhone|iPad/.test(navigator.platform || '') ? '\u2318C' : 'Ctrl+C';
+
+  document.addEventListener('click', async (e) => {
+    const btn = e.target.closest('button[data-copy]');
+    const src = btn && $(btn.dataset.copy);
+    if (!src) return;
+    try {
+      await navigator.clipboard.writeText(src.textContent.trim());
+      toast('Copied to clipboard', 'success');
+      if (!btn.dataset.label) btn.dataset.label = btn.textContent;
+      btn.textContent = 'Copied';
+      clearTimeout(btn.copyTimer);
+      btn.copyTimer = setTimeout(() => { btn.textContent = btn.dataset.label; }, 2000);
+    } catch (err) {
+      // No clipboard API (plain http) or permission denied: let the user copy.
+      const range = document.createRange();
+      range.selectNodeContents(src);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+      toast('Press ' + copyKeys + ' to copy', 'error');
+    }
+  });
+
+  // ---- Server-rendered toasts ----------------------------------------------
+
+  function init() {
+    document.querySelectorAll('#toasts .toast[data-autodismiss]')
+      .forEach((el) => setTimeout(() => dismiss(el), TOAST_MS));
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
