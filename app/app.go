@@ -21,6 +21,7 @@ import (
 	"keyport/handlers"
 	"keyport/keyauth"
 	"keyport/queries"
+	"keyport/ratelimit"
 )
 
 // Assets are the files embedded in the binary (or read from disk in tests).
@@ -41,7 +42,14 @@ type Config struct {
 	// WatchInterval is how often another process's changes to keys are looked for;
 	// 0 means 200 ms.
 	WatchInterval time.Duration
+	// KeyRateLimit is how many API requests per minute each key may make; 0 means
+	// unlimited. The serve command defaults it to DefaultKeyRateLimit.
+	KeyRateLimit int
 }
+
+// DefaultKeyRateLimit is the per-key limit (requests a minute) the server runs with
+// unless told otherwise.
+const DefaultKeyRateLimit = 600
 
 // App is a running keyport without its listener.
 type App struct {
@@ -118,6 +126,9 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	if cfg.KeyRateLimit > 0 {
+		srv.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)
+	}
 	if err := srv.Routes(e, assets.Static); err != nil {
 		return nil, err
 	}
@@ -139,7 +150,28 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 			verifier.Disable()
 		}
 	}()
+	if srv.Limiter != nil {
+		a.every(bg, time.Minute, func() { srv.Limiter.Sweep(cfg.Now()) })
+	}
 	return a, nil
+}
+
+// every runs fn every interval until ctx is done.
+func (a *App) every(ctx context.Context, interval time.Duration, fn func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	}()
 }
 
 // Close stops background work and closes the database. Call it after the HTTP server

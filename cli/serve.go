@@ -21,6 +21,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&cfg.DBPath, "db", "keyport.db", "SQLite database file (created if missing)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the session cookie Secure (turn on behind TLS)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -29,6 +30,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if cfg.KeyRateLimit < 0 {
+		return fmt.Errorf("%w: -key-rate-limit must be 0 (unlimited) or more, not %d", errUsage, cfg.KeyRateLimit)
 	}
 	logger, err := newLogger(env.Stderr, logFormat)
 	if err != nil {

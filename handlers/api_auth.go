@@ -18,7 +18,8 @@ func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			raw := keyFromRequest(c.Request())
-			k, err := s.Keys.Verify(c.Request().Context(), raw, s.Now())
+			now := s.Now()
+			k, err := s.Keys.Verify(c.Request().Context(), raw, now)
 			switch {
 			case err == nil:
 			case errors.Is(err, keyauth.ErrMissing):
@@ -30,6 +31,11 @@ func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 			case errors.Is(err, keyauth.ErrExpired):
 				return apiError(http.StatusForbidden, "api_key_expired", "Invalid API Key")
 			default:
+				return err
+			}
+			// Rate limited before the scope check: every request with a valid key counts,
+			// and every answer to one carries the RateLimit-* headers.
+			if err := s.rateLimit(c, k.ID, now); err != nil {
 				return err
 			}
 			if !k.HasScope(scope) {

@@ -11,6 +11,7 @@ import (
 	"keyport/database"
 	"keyport/keyauth"
 	"keyport/queries"
+	"keyport/ratelimit"
 )
 
 // Server holds every dependency a handler needs; main builds it once.
@@ -21,7 +22,9 @@ type Server struct {
 	Sessions *scs.SessionManager
 	Pages    *Templates
 	Keys     *keyauth.Verifier
-	Logger   *slog.Logger
+	// Limiter limits API requests per key; nil means unlimited.
+	Limiter *ratelimit.Limiter
+	Logger  *slog.Logger
 	// Now is the clock; tests inject a fixed one.
 	Now func() time.Time
 	// BcryptCost for new passwords; tests lower it to keep signups fast.

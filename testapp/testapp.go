@@ -115,7 +115,8 @@ type App struct {
 // Option changes the configuration before the app opens.
 type Option func(*app.Config)
 
-// New starts keyport on a fresh database in t.TempDir(). The clock starts at the real
+// New starts keyport on a fresh database in t.TempDir(), configured as `keyport serve`
+// runs by default (including the per-key rate limit). The clock starts at the real
 // current time (rounded to the second) and only moves when the test advances it.
 func New(t testing.TB, opts ...Option) *App {
 	t.Helper()
@@ -125,6 +126,7 @@ func New(t testing.TB, opts ...Option) *App {
 		Now:           clock.Now,
 		BcryptCost:    bcrypt.MinCost,
 		WatchInterval: 20 * time.Millisecond,
+		KeyRateLimit:  app.DefaultKeyRateLimit,
 	}
 	for _, o := range opts {
 		o(&cfg)

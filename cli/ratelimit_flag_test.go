@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestKeyRateLimitFlagRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"negative flag", []string{"-key-rate-limit", "-1"}, nil, "-key-rate-limit must be 0 (unlimited) or more"},
+		{"not a number in env", nil, map[string]string{"KEYPORT_KEY_RATE_LIMIT": "lots"}, "KEYPORT_KEY_RATE_LIMIT"},
+		{"negative env", nil, map[string]string{"KEYPORT_KEY_RATE_LIMIT": "-5"}, "-key-rate-limit must be 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			env := Env{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(k string) string { return tt.env[k] }}
+			if got, want := Main(context.Background(), tt.args, env), 2; got != want {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", got, want, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr = %q, want it to mention %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}

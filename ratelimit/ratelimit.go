@@ -1,0 +1,169 @@
+// Package ratelimit limits requests per API key with GCRA (the generic cell rate
+// algorithm), a token bucket kept as a single timestamp per key.
+//
+// A key may make Limit requests per Period. Each request uses one unit of Period/Limit
+// (the emission interval); unused capacity comes back continuously, so a key that waits
+// Period/Limit may send one more request, and a key idle for a whole Period has its full
+// burst of Limit again.
+//
+// Memory is bounded: a key whose bucket is full again carries no information and is
+// dropped by Sweep, and each shard holds at most MaxEntries/shards keys; when a shard is
+// full a new key evicts an idle entry or, failing that, an arbitrary one (that key then
+// starts over with a full bucket: the limiter errs on the side of letting requests
+// through, never of refusing a key that is within its limit).
+package ratelimit
+
+import (
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// shards spreads keys over independent locks so that concurrent requests with different
+// keys rarely wait for each other.
+const shards = 64
+
+// DefaultMaxEntries bounds the limiter's memory: about 80 bytes an entry with its key id
+// (BenchmarkMemory), so about 10 MiB at the cap. It only matters when more distinct keys
+// than this are used within one Period.
+const DefaultMaxEntries = 1 << 17
+
+// evictScan is how many entries a full shard looks at for an idle one before evicting an
+// arbitrary entry; a bounded scan keeps the cost of a new key constant.
+const evictScan = 16
+
+// Decision is the outcome of one request, with what the RateLimit-* headers report.
+type Decision struct {
+	Allowed bool
+	// Limit is the burst size: requests allowed per Period.
+	Limit int
+	// Remaining is how many more requests would be allowed right now.
+	Remaining int
+	// Reset is how long until the bucket is full again (Remaining back at Limit) if no
+	// more requests are made.
+	Reset time.Duration
+	// RetryAfter is how long until the next request would be allowed; 0 when Allowed.
+	RetryAfter time.Duration
+}
+
+// Limiter is a per-key rate limiter, safe for concurrent use.
+type Limiter struct {
+	limit    int
+	interval int64 // emission interval in ns: Period/Limit
+	burst    int64 // limit × interval in ns: how far ahead of now a key may run
+	maxShard int
+	seed     maphash.Seed
+	shards   [shards]shard
+}
+
+type shard struct {
+	mu sync.Mutex
+	// tat is each key's theoretical arrival time (Unix ns): when its bucket is full again.
+	tat map[string]int64
+	_   [48]byte // pad to 64 bytes so neighbouring shards' locks do not share a cache line
+}
+
+// New returns a limiter allowing limit requests per period per key, keeping at most
+// maxEntries keys (DefaultMaxEntries if maxEntries ≤ 0). limit must be positive.
+func New(limit int, period time.Duration, maxEntries int) *Limiter {
+	if limit <= 0 || period <= 0 {
+		panic("ratelimit: limit and period must be positive")
+	}
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxEntries
+	}
+	interval := max(int64(period)/int64(limit), 1)
+	l := &Limiter{
+		limit:    limit,
+		interval: interval,
+		burst:    interval * int64(limit),
+		maxShard: max(maxEntries/shards, 1),
+		seed:     maphash.MakeSeed(),
+	}
+	for i := range l.shards {
+		l.shards[i].tat = make(map[string]int64)
+	}
+	return l
+}
+
+// Limit is the number of requests allowed per period.
+func (l *Limiter) Limit() int { return l.limit }
+
+// Allow records a request by key at now and reports whether it is within the limit. A
+// refused request uses no capacity.
+func (l *Limiter) Allow(key string, now time.Time) Decision {
+	t := now.UnixNano()
+	sh := &l.shards[maphash.String(l.seed, key)%shards]
+	sh.mu.Lock()
+	tat, ok := sh.tat[key]
+	if !ok && len(sh.tat) >= l.maxShard {
+		sh.evict(t)
+	}
+	tat = max(tat, t)
+	next := tat + l.interval
+	allowed := next-t <= l.burst
+	if allowed {
+		sh.tat[key] = next
+		tat = next
+	}
+	sh.mu.Unlock()
+
+	d := Decision{Allowed: allowed, Limit: l.limit, Reset: time.Duration(tat - t)}
+	// Capacity left is the part of the burst window not yet spoken for, in whole requests.
+	d.Remaining = int((l.burst - (tat - t)) / l.interval)
+	if !allowed {
+		d.RetryAfter = time.Duration(next - t - l.burst)
+	}
+	return d
+}
+
+// evict makes room for one entry: an idle one among the first few looked at, else the
+// first (map iteration starts at a random place, so this is an arbitrary entry).
+func (sh *shard) evict(now int64) {
+	var victim string
+	n := 0
+	for k, tat := range sh.tat {
+		if tat <= now {
+			victim = k
+			break
+		}
+		if n == 0 {
+			victim = k
+		}
+		if n++; n == evictScan {
+			break
+		}
+	}
+	delete(sh.tat, victim)
+}
+
+// Sweep drops every key whose bucket is full again at now; such a key behaves exactly as
+// one never seen. Call it periodically (about once a Period) to keep memory proportional
+// to the keys used recently.
+func (l *Limiter) Sweep(now time.Time) (dropped int) {
+	t := now.UnixNano()
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		for k, tat := range sh.tat {
+			if tat <= t {
+				delete(sh.tat, k)
+				dropped++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return dropped
+}
+
+// Len is the number of keys currently tracked.
+func (l *Limiter) Len() int {
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.tat)
+		sh.mu.Unlock()
+	}
+	return n
+}
