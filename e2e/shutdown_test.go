@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// slowRequest is a request whose body the test holds back, so the server is inside the
+// handler (reading the body) until the test lets it finish.
+type slowRequest struct {
+	conn net.Conn
+	rest string
+}
+
+func startSlow(t *testing.T, addr, method, path, key, body string) *slowRequest {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	head := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nx-api-key: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		method, path, addr, key, len(body))
+	half := len(body) / 2
+	if _, err := io.WriteString(conn, head+body[:half]); err != nil {
+		t.Fatal(err)
+	}
+	return &slowRequest{conn: conn, rest: body[half:]}
+}
+
+func (r *slowRequest) finish(t *testing.T) (*http.Response, string) {
+	t.Helper()
+	if _, err := io.WriteString(r.conn, r.rest); err != nil {
+		t.Fatal(err)
+	}
+	r.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(r.conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// TestGracefulShutdown: on SIGTERM the binary stops accepting connections, lets the
+// requests already in flight finish with their normal answers, and exits 0 with their
+// writes in the database.
+func TestGracefulShutdown(t *testing.T) {
+	s := start(t, t.TempDir()+"/keyport.db")
+	acct := signup(t, s, "shutdown@example.com", 1)
+	key := acct.Keys[0]
+
+	var inflight []*slowRequest
+	for i := range 4 {
+		inflight = append(inflight, startSlow(t, s.Addr, "POST", "/api/products", key,
+			fmt.Sprintf(`{"name":"in flight %d","price":12.5}`, i)))
+	}
+	// A request that completes before the signal proves the server was serving; it also
+	// makes sure the slow requests' headers have reached the server.
+	if r := callAPI(context.Background(), http.DefaultClient, "GET", s.URL+"/api/products", key, ""); r.Status != http.StatusOK {
+		t.Fatalf("before SIGTERM: %d %s", r.Status, r.Body)
+	}
+	http.DefaultClient.CloseIdleConnections()
+
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// New connections are refused while the in-flight requests are still open.
+	refused := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
+		if err != nil {
+			refused = true
+			break
+		}
+		c.Close()
+	}
+	if !refused {
+		t.Fatal("new connections were still accepted 10 s after SIGTERM")
+	}
+	select {
+	case <-s.done:
+		t.Fatalf("keyport exited with requests in flight: %v\n%s", s.err, s.Stderr)
+	default:
+	}
+
+	var ids []string
+	for i, r := range inflight {
+		resp, body := r.finish(t)
+		if got, want := resp.StatusCode, http.StatusCreated; got != want {
+			t.Fatalf("in-flight request %d: status %d, want %d\n%s", i, got, want, body)
+		}
+		var p struct{ ID string }
+		if err := json.Unmarshal([]byte(body), &p); err != nil || p.ID == "" {
+			t.Fatalf("in-flight request %d: body %s", i, body)
+		}
+		ids = append(ids, p.ID)
+	}
+	if err := s.wait(30 * time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v, want status 0\n%s", err, s.Stderr)
+	}
+
+	db := openDB(t, s.DB)
+	integrityCheck(t, db)
+	got := productIDs(t, db)
+	for _, id := range ids {
+		if !got[id] {
+			t.Errorf("product %s answered 201 during shutdown but is not in the database", id)
+		}
+	}
+}
