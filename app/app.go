@@ -20,6 +20,7 @@ import (
 	"keyport/database"
 	"keyport/handlers"
 	"keyport/keyauth"
+	"keyport/metrics"
 	"keyport/queries"
 	"keyport/ratelimit"
 )
@@ -120,6 +121,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		Pages:      pages,
 		Keys:       verifier,
 		Logger:     logger,
+		Metrics:    metrics.New(),
 		Now:        cfg.Now,
 		BcryptCost: cfg.BcryptCost,
 	}

@@ -8,39 +8,52 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport/keyauth"
+	"keyport/metrics"
 )
 
 const apiKeyCtx = "api_key"
+
+// keyFailures maps each verification error to its metric outcome and API error.
+var keyFailures = []struct {
+	err           error
+	outcome       string
+	status        int
+	code, message string
+}{
+	{keyauth.ErrMissing, metrics.OutcomeMissing, http.StatusUnauthorized, "api_key_required", "API Key required"},
+	{keyauth.ErrInvalid, metrics.OutcomeInvalid, http.StatusForbidden, "invalid_api_key", "Invalid API Key"},
+	{keyauth.ErrRevoked, metrics.OutcomeRevoked, http.StatusForbidden, "api_key_revoked", "Invalid API Key"},
+	{keyauth.ErrExpired, metrics.OutcomeExpired, http.StatusForbidden, "api_key_expired", "Invalid API Key"},
+}
 
 // requireKey authenticates an API request by its key (x-api-key, or Authorization:
 // Bearer) and checks it holds scope. Cookies play no part here.
 func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			raw := keyFromRequest(c.Request())
 			now := s.Now()
-			k, err := s.Keys.Verify(c.Request().Context(), raw, now)
-			switch {
-			case err == nil:
-			case errors.Is(err, keyauth.ErrMissing):
-				return apiError(http.StatusUnauthorized, "api_key_required", "API Key required")
-			case errors.Is(err, keyauth.ErrInvalid):
-				return apiError(http.StatusForbidden, "invalid_api_key", "Invalid API Key")
-			case errors.Is(err, keyauth.ErrRevoked):
-				return apiError(http.StatusForbidden, "api_key_revoked", "Invalid API Key")
-			case errors.Is(err, keyauth.ErrExpired):
-				return apiError(http.StatusForbidden, "api_key_expired", "Invalid API Key")
-			default:
+			k, err := s.Keys.Verify(c.Request().Context(), keyFromRequest(c.Request()), now)
+			if err != nil {
+				for _, f := range keyFailures {
+					if errors.Is(err, f.err) {
+						s.Metrics.KeyVerified(f.outcome)
+						return apiError(f.status, f.code, f.message)
+					}
+				}
+				s.Metrics.KeyVerified(metrics.OutcomeError)
 				return err
 			}
 			// Rate limited before the scope check: every request with a valid key counts,
 			// and every answer to one carries the RateLimit-* headers.
 			if err := s.rateLimit(c, k.ID, now); err != nil {
+				s.Metrics.KeyVerified(metrics.OutcomeRateLimited)
 				return err
 			}
 			if !k.HasScope(scope) {
+				s.Metrics.KeyVerified(metrics.OutcomeInsufficientScope)
 				return apiError(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+scope+" scope")
 			}
+			s.Metrics.KeyVerified(metrics.OutcomeOK)
 			c.Set(apiKeyCtx, k)
 			return next(c)
 		}

@@ -61,6 +61,7 @@ func (s *Server) createProduct(c echo.Context) error {
 	}); err != nil {
 		return err
 	}
+	s.Metrics.ProductCreated()
 	return c.JSON(http.StatusCreated, product(id, in.Name, in.PriceCents, now))
 }
 

@@ -33,17 +33,13 @@ func apiError(status int, code, msg string) *APIError {
 }
 
 // handleError is Echo's error handler: JSON in the API's shape under /api, an HTML page
-// (or fragment for htmx) elsewhere.
+// (or fragment for htmx) elsewhere. requestLog logs 5xx errors with the request's line.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	if isAPI(c) {
-		ae := toAPIError(err)
-		if ae.Status >= 500 {
-			s.Logger.ErrorContext(c.Request().Context(), "api request failed", slog.String("route", c.Path()), slog.Any("error", err))
-		}
-		s.writeAPIError(c, ae)
+		s.writeAPIError(c, toAPIError(err))
 		return
 	}
 	status, msg := http.StatusInternalServerError, "Something went wrong. Please try again."
@@ -60,9 +56,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 		} else {
 			msg = http.StatusText(status)
 		}
-	}
-	if status >= 500 {
-		s.Logger.ErrorContext(c.Request().Context(), "request failed", slog.String("route", c.Path()), slog.Any("error", err))
 	}
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(status)

@@ -3,12 +3,17 @@ package handlers
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/mattn/go-sqlite3"
+
+	"keyport/database"
 )
 
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -44,9 +49,10 @@ type ctxKey int
 
 const requestIDKey ctxKey = iota
 
-// requestLog gives each request an id (also sent as X-Request-Id) and logs one line when
-// it ends: method, route pattern, status, duration. Never the raw URL or query string,
-// where a careless client may have put a key.
+// requestLog gives each request an id (also sent as X-Request-Id), logs one line when it
+// ends (method, route pattern, status, duration, and for a 5xx the error) and records the
+// request's metrics. Never the raw URL, query string or headers, where a careless client
+// may have put a key.
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -61,21 +67,61 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		d := time.Since(start)
+		status := c.Response().Status
 		route := c.Path()
-		if route == "" {
+		// The router's own 404 leaves the nearest partial match in c.Path(); label it
+		// "unmatched" so made-up paths never look like a route.
+		if route == "" || errors.Is(err, echo.ErrNotFound) {
 			route = "unmatched"
 		}
-		level := slog.LevelInfo
-		if c.Response().Status >= 500 {
-			level = slog.LevelError
+		s.Metrics.Request(req.Method, route, status, d)
+		if status == http.StatusServiceUnavailable || isDBError(err) {
+			s.Metrics.DBError()
 		}
-		s.Logger.LogAttrs(req.Context(), level, "request",
+
+		attrs := []slog.Attr{
 			slog.String("method", req.Method),
 			slog.String("route", route),
-			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Int("status", status),
+			slog.Duration("duration", d),
 			slog.String("request_id", id),
-		)
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+			if err != nil {
+				// Error texts come from our code, the database driver or a panic value,
+				// never from request headers or bodies.
+				attrs = append(attrs, slog.String("error", err.Error()))
+			}
+			var p *panicError
+			if errors.As(err, &p) {
+				attrs = append(attrs, slog.String("stack", string(p.stack)))
+			}
+		}
+		s.Logger.LogAttrs(req.Context(), level, "request", attrs...)
 		return nil
 	}
+}
+
+// panicError is a recovered panic, carried to requestLog so it is logged with the request.
+type panicError struct {
+	err   error
+	stack []byte
+}
+
+func (p *panicError) Error() string { return "panic: " + p.err.Error() }
+func (p *panicError) Unwrap() error { return p.err }
+
+// recovered is the Recover middleware's LogErrorFunc.
+func recovered(_ echo.Context, err error, stack []byte) error {
+	return &panicError{err: err, stack: stack}
+}
+
+// isDBError reports whether err came from the database rather than from the request.
+func isDBError(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) ||
+		database.IsUnavailable(err)
 }

@@ -23,9 +23,15 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 	// The peer address, not X-Forwarded-For: the login throttle counts per IP and a
 	// client must not choose its own.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(s.requestLog, securityHeaders, middleware.Recover())
+	// A panic becomes an error returned to requestLog, which logs it once, in slog's
+	// format, instead of Echo's own logger printing it to stdout.
+	e.Use(s.requestLog, securityHeaders, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: recovered, DisableErrorHandler: true,
+	}))
 
 	e.GET("/healthz", s.healthz)
+	// On the main listener for simplicity; the README says to keep it private at the proxy.
+	e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()))
 	e.StaticFS("/static", static)
 
 	// Products API: key auth per route (not on a group), so an unknown /api path is a

@@ -10,6 +10,7 @@ import (
 
 	"keyport/database"
 	"keyport/keyauth"
+	"keyport/metrics"
 	"keyport/queries"
 	"keyport/ratelimit"
 )
@@ -25,6 +26,7 @@ type Server struct {
 	// Limiter limits API requests per key; nil means unlimited.
 	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
+	Metrics *metrics.Metrics
 	// Now is the clock; tests inject a fixed one.
 	Now func() time.Time
 	// BcryptCost for new passwords; tests lower it to keep signups fast.

@@ -1,0 +1,126 @@
+// Package metrics holds keyport's Prometheus metrics in a registry owned by the app, so
+// two apps in one process (as in tests) never share counters.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Key verification outcomes, the values of keyport_key_verifications_total{outcome}.
+const (
+	OutcomeOK                = "ok"
+	OutcomeMissing           = "missing"
+	OutcomeInvalid           = "invalid"
+	OutcomeRevoked           = "revoked"
+	OutcomeExpired           = "expired"
+	OutcomeRateLimited       = "rate_limited"
+	OutcomeInsufficientScope = "insufficient_scope"
+	// OutcomeError is a verification that could not finish (the database failed).
+	OutcomeError = "error"
+)
+
+var outcomes = []string{OutcomeOK, OutcomeMissing, OutcomeInvalid, OutcomeRevoked,
+	OutcomeExpired, OutcomeRateLimited, OutcomeInsufficientScope, OutcomeError}
+
+// Metrics are the series keyport exports. A nil *Metrics records nothing.
+type Metrics struct {
+	registry         *prometheus.Registry
+	requests         *prometheus.CounterVec
+	latency          *prometheus.HistogramVec
+	keyVerifications *prometheus.CounterVec
+	productsCreated  prometheus.Counter
+	dbErrors         prometheus.Counter
+}
+
+// New builds the metrics on a fresh registry, with the Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "keyport_http_requests_total",
+			Help: "HTTP requests by method, route pattern (\"unmatched\" when no route matched) and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "keyport_http_request_duration_seconds",
+			Help:    "Time from receiving a request to finishing its response, by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		keyVerifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "keyport_key_verifications_total",
+			Help: "API key checks on /api routes by outcome.",
+		}, []string{"outcome"}),
+		productsCreated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "keyport_products_created_total",
+			Help: "Products created through the API.",
+		}),
+		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "keyport_db_errors_total",
+			Help: "Requests that failed with a database error or answered 503.",
+		}),
+	}
+	m.registry.MustRegister(
+		m.requests, m.latency, m.keyVerifications, m.productsCreated, m.dbErrors,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	// Every outcome is exported from the start, so a rate() over it has a zero to begin at.
+	for _, o := range outcomes {
+		m.keyVerifications.WithLabelValues(o)
+	}
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Request records one finished request. route must be a pattern, never a raw path, so
+// the number of series stays bounded.
+func (m *Metrics) Request(method, route string, status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(knownMethod(method), route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// KeyVerified records the outcome of one API key check.
+func (m *Metrics) KeyVerified(outcome string) {
+	if m == nil {
+		return
+	}
+	m.keyVerifications.WithLabelValues(outcome).Inc()
+}
+
+// ProductCreated counts one product created.
+func (m *Metrics) ProductCreated() {
+	if m == nil {
+		return
+	}
+	m.productsCreated.Inc()
+}
+
+// DBError counts one request that failed because of the database.
+func (m *Metrics) DBError() {
+	if m == nil {
+		return
+	}
+	m.dbErrors.Inc()
+}
+
+// knownMethod keeps the method label bounded: a client can send any token as a method.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
