@@ -20,6 +20,7 @@ import (
 	"keyport/database"
 	"keyport/handlers"
 	"keyport/keyauth"
+	"keyport/lastused"
 	"keyport/metrics"
 	"keyport/queries"
 	"keyport/ratelimit"
@@ -46,6 +47,9 @@ type Config struct {
 	// KeyRateLimit is how many API requests per minute each key may make; 0 means
 	// unlimited. The serve command defaults it to DefaultKeyRateLimit.
 	KeyRateLimit int
+	// UsageFlushInterval is how often noted key uses are written (each key still at
+	// most once a minute); 0 means 5 s.
+	UsageFlushInterval time.Duration
 }
 
 // DefaultKeyRateLimit is the per-key limit (requests a minute) the server runs with
@@ -58,6 +62,7 @@ type App struct {
 	Server *handlers.Server
 	Echo   *echo.Echo
 
+	now       func() time.Time
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -73,6 +78,9 @@ func Open(ctx context.Context, cfg Config, assets Assets, logger *slog.Logger) (
 	}
 	if cfg.WatchInterval == 0 {
 		cfg.WatchInterval = 200 * time.Millisecond
+	}
+	if cfg.UsageFlushInterval == 0 {
+		cfg.UsageFlushInterval = 5 * time.Second
 	}
 	db, err := database.Open(ctx, cfg.DBPath, assets.Migrations)
 	if err != nil {
@@ -120,6 +128,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		Sessions:   sessions,
 		Pages:      pages,
 		Keys:       verifier,
+		Usage:      lastused.New(db.Write, write),
 		Logger:     logger,
 		Metrics:    metrics.New(),
 		Now:        cfg.Now,
@@ -135,7 +144,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		return nil, err
 	}
 
-	a := &App{DB: db, Server: srv, Echo: e}
+	a := &App{DB: db, Server: srv, Echo: e, now: cfg.Now}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.wg.Add(1)
@@ -155,6 +164,11 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	if srv.Limiter != nil {
 		a.every(bg, time.Minute, func() { srv.Limiter.Sweep(cfg.Now()) })
 	}
+	a.every(bg, cfg.UsageFlushInterval, func() {
+		if _, err := srv.Usage.Flush(bg, cfg.Now(), false); err != nil && bg.Err() == nil {
+			logger.Warn("writing keys' last use failed; will retry", slog.Any("error", err))
+		}
+	})
 	return a, nil
 }
 
@@ -176,13 +190,18 @@ func (a *App) every(ctx context.Context, interval time.Duration, fn func()) {
 	}()
 }
 
-// Close stops background work and closes the database. Call it after the HTTP server
-// has finished its in-flight requests.
+// Close stops background work, writes the key uses not yet written and closes the
+// database. Call it after the HTTP server has finished its in-flight requests.
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
 		a.stop()
 		a.wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, ferr := a.Server.Usage.Flush(ctx, a.now(), true); ferr != nil {
+			err = fmt.Errorf("write keys' last use: %w", ferr)
+		}
 		err = errors.Join(err, a.DB.Close())
 	})
 	return err

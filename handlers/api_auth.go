@@ -43,6 +43,7 @@ func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 				s.Metrics.KeyVerified(metrics.OutcomeError)
 				return err
 			}
+			s.Usage.Note(k.ID, now)
 			// Rate limited before the scope check: every request with a valid key counts,
 			// and every answer to one carries the RateLimit-* headers.
 			if err := s.rateLimit(c, k.ID, now); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"keyport/database"
 	"keyport/keyauth"
+	"keyport/lastused"
 	"keyport/metrics"
 	"keyport/queries"
 	"keyport/ratelimit"
@@ -23,6 +24,8 @@ type Server struct {
 	Sessions *scs.SessionManager
 	Pages    *Templates
 	Keys     *keyauth.Verifier
+	// Usage notes each key's last use; it writes them in the background.
+	Usage *lastused.Recorder
 	// Limiter limits API requests per key; nil means unlimited.
 	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
