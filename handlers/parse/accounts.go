@@ -21,8 +21,12 @@ const maxEmailLen = 254
 
 // Email trims and lower-cases s and checks it is a single plain address.
 func Email(s string) (string, error) {
+	// Checked before ToLower, which would turn invalid bytes into U+FFFD and accept them.
+	if !utf8.ValidString(s) {
+		return "", ErrEmailInvalid
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > maxEmailLen || !utf8.ValidString(s) || hasControl(s) {
+	if s == "" || len(s) > maxEmailLen || hasControl(s) {
 		return "", ErrEmailInvalid
 	}
 	a, err := mail.ParseAddress(s)
