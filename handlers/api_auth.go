@@ -76,3 +76,17 @@ func keyFrom(c echo.Context) keyauth.Key {
 	k, _ := c.Get(apiKeyCtx).(keyauth.Key)
 	return k
 }
+
+// oneSegment answers 404 when the path parameter spans several segments. Echo lets a
+// parameter at the end of a route swallow the rest of the path, so /api/products/x/y
+// would otherwise reach the key check and answer 401 for a route that does not exist.
+func oneSegment(param string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if strings.Contains(c.Param(param), "/") {
+				return echo.ErrNotFound
+			}
+			return next(c)
+		}
+	}
+}

@@ -41,7 +41,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 	e.POST("/api/products", s.createProduct, write)
 	e.POST("/api/products/create", s.createProduct, write)
 	e.GET("/api/products", s.listProducts, read)
-	e.GET("/api/products/:id", s.getProduct, read)
+	e.GET("/api/products/:id", s.getProduct, oneSegment("id"), read)
 
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
 	// because an Echo group with middleware at prefix "" would also catch /api's 404s.
