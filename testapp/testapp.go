@@ -268,6 +268,16 @@ func (c *Client) CreateKey(name string, opts ...KeyOptions) (key, id string) {
 // status and body.
 func (a *App) API(t testing.TB, method, path, key, body string) (*http.Response, string) {
 	t.Helper()
+	if key == "" {
+		return a.Request(t, method, path, body)
+	}
+	return a.Request(t, method, path, body, "x-api-key: "+key)
+}
+
+// Request sends a cookie-less request with an optional JSON body and headers
+// ("Name: value"), does not follow redirects, and returns the response with its body read.
+func (a *App) Request(t testing.TB, method, path, body string, headers ...string) (*http.Response, string) {
+	t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -276,13 +286,14 @@ func (a *App) API(t testing.TB, method, path, key, body string) (*http.Response,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if key != "" {
-		req.Header.Set("x-api-key", key)
-	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,3 +304,5 @@ func (a *App) API(t testing.TB, method, path, key, body string) (*http.Response,
 	}
 	return resp, string(b)
 }
+
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
