@@ -1,0 +1,182 @@
+package parse_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"keyport/handlers/parse"
+	"keyport/keyauth"
+)
+
+func TestEmail(t *testing.T) {
+	tests := []struct {
+		in, want string // want "" means ErrEmailInvalid
+	}{
+		{"ada@example.com", "ada@example.com"},
+		{"  Ada@Example.COM \t", "ada@example.com"},
+		{"first.last+tag@sub.example.org", "first.last+tag@sub.example.org"},
+		{"", ""},
+		{"   ", ""},
+		{"ada", ""},
+		{"ada@", ""},
+		{"@example.com", ""},
+		{"ada@localhost", ""},
+		{"Ada <ada@example.com>", ""},
+		{"ada@example.com, bob@example.com", ""},
+		{"ada@exa mple.com", ""},
+		{"ada\x00@example.com", ""},
+		{"ada@example.com\r\nBcc: x@example.com", ""},
+		{"ada\xff@example.com", ""},
+		{strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com", ""}, // 255 bytes
+	}
+	for _, tt := range tests {
+		got, err := parse.Email(tt.in)
+		if tt.want == "" {
+			if !errors.Is(err, parse.ErrEmailInvalid) {
+				t.Errorf("Email(%q) = %q, %v; want ErrEmailInvalid", tt.in, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Email(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestPassword(t *testing.T) {
+	tests := []struct {
+		in      string
+		wantErr error
+	}{
+		{"12345678", nil},
+		{strings.Repeat("x", 72), nil},
+		{strings.Repeat("é", 36), nil}, // 72 bytes
+		{"  spaces kept  ", nil},
+		{"", parse.ErrPasswordLength},
+		{"1234567", parse.ErrPasswordLength},
+		{strings.Repeat("x", 73), parse.ErrPasswordLength},
+		{strings.Repeat("é", 37), parse.ErrPasswordLength}, // 37 characters but 74 bytes
+		{"abcdefg\x00h", parse.ErrPasswordInvalid},
+		{"abcdefgh\xff", parse.ErrPasswordInvalid},
+	}
+	for _, tt := range tests {
+		got, err := parse.Password(tt.in)
+		if !errors.Is(err, tt.wantErr) || (err == nil && got != tt.in) {
+			t.Errorf("Password(%q) = %q, %v; want %v", tt.in, got, err, tt.wantErr)
+		}
+	}
+}
+
+func TestKeyName(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  error
+	}{
+		{"Production", "Production", nil},
+		{"  Production backend  ", "Production backend", nil},
+		{"<script>alert(1)</script>", "<script>alert(1)</script>", nil},
+		{strings.Repeat("n", 100), strings.Repeat("n", 100), nil},
+		{strings.Repeat("ü", 100), strings.Repeat("ü", 100), nil},
+		{"", "", parse.ErrKeyNameRequired},
+		{" \t ", "", parse.ErrKeyNameRequired},
+		{strings.Repeat("n", 101), "", parse.ErrKeyNameTooLong},
+		{strings.Repeat("ü", 101), "", parse.ErrKeyNameTooLong},
+		{"a\x00b", "", parse.ErrKeyNameInvalid},
+		{"a\nb", "", parse.ErrKeyNameInvalid},
+		{"a\x7fb", "", parse.ErrKeyNameInvalid},
+		{"a\xffb", "", parse.ErrKeyNameInvalid},
+	}
+	for _, tt := range tests {
+		got, err := parse.KeyName(tt.in)
+		if !errors.Is(err, tt.wantErr) || got != tt.want {
+			t.Errorf("KeyName(%.30q) = %.30q, %v; want %.30q, %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestExpiresIn(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, true},
+		{"0", 0, true},
+		{"7", 7 * day, true},
+		{"30", 30 * day, true},
+		{"90", 90 * day, true},
+		{"365", 365 * day, true},
+		{"1", 0, false},
+		{"-7", 0, false},
+		{"7.0", 0, false},
+		{"7d", 0, false},
+		{" 7", 0, false},
+		{"never", 0, false},
+		{"36500", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parse.ExpiresIn(tt.in)
+		if tt.ok != (err == nil) || got != tt.want {
+			t.Errorf("ExpiresIn(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !errors.Is(err, parse.ErrExpiryInvalid) {
+			t.Errorf("ExpiresIn(%q) error %v, want ErrExpiryInvalid", tt.in, err)
+		}
+	}
+}
+
+func TestScopes(t *testing.T) {
+	read, write := keyauth.ScopeProductsRead, keyauth.ScopeProductsWrite
+	tests := []struct {
+		in      []string
+		want    string
+		wantErr error
+	}{
+		{[]string{read, write}, read + " " + write, nil},
+		{[]string{write, read}, read + " " + write, nil},
+		{[]string{write, write}, write, nil},
+		{[]string{read}, read, nil},
+		{nil, "", parse.ErrScopesRequired},
+		{[]string{}, "", parse.ErrScopesRequired},
+		{[]string{"admin"}, "", parse.ErrScopeUnknown},
+		{[]string{read, "products:delete"}, "", parse.ErrScopeUnknown},
+		{[]string{""}, "", parse.ErrScopeUnknown},
+		{[]string{"products:read products:write"}, "", parse.ErrScopeUnknown},
+	}
+	for _, tt := range tests {
+		got, err := parse.Scopes(tt.in, keyauth.AllScopes)
+		if !errors.Is(err, tt.wantErr) || got != tt.want {
+			t.Errorf("Scopes(%q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestGrace(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"1h", time.Hour, true},
+		{"24h", 24 * time.Hour, true},
+		{"168h", 7 * 24 * time.Hour, true},
+		{"", 0, false},
+		{"2h", 0, false},
+		{"1h0m", 0, false},
+		{"-1h", 0, false},
+		{"7d", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parse.Grace(tt.in)
+		if tt.ok != (err == nil) || got != tt.want {
+			t.Errorf("Grace(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !errors.Is(err, parse.ErrGraceInvalid) {
+			t.Errorf("Grace(%q) error %v, want ErrGraceInvalid", tt.in, err)
+		}
+	}
+}
