@@ -1,0 +1,72 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"keyport/testapp"
+)
+
+// checkAPIError checks an API error response: status, JSON content type, and exactly
+// the SPEC's {"message","code"} shape. msg "" skips the message comparison.
+func checkAPIError(t testing.TB, resp *http.Response, body string, status int, code, msg string) {
+	t.Helper()
+	if got := resp.StatusCode; got != status {
+		t.Errorf("status = %d, want %d; body %s", got, status, body)
+	}
+	if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
+		t.Errorf("Content-Type = %q, want application/json", got)
+	}
+	var e map[string]any
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		t.Fatalf("error body is not JSON: %v\n%s", err, body)
+	}
+	if len(e) != 2 {
+		t.Errorf("error body has fields %v, want exactly message and code", e)
+	}
+	if got, _ := e["code"].(string); got != code {
+		t.Errorf("code = %q, want %q; body %s", got, code, body)
+	}
+	m, ok := e["message"].(string)
+	if !ok || m == "" {
+		t.Errorf("message = %v, want a non-empty string", e["message"])
+	}
+	if msg != "" && m != msg {
+		t.Errorf("message = %q, want %q", m, msg)
+	}
+}
+
+// orgID returns the organization of the account with email.
+func orgID(t testing.TB, a *testapp.App, email string) string {
+	t.Helper()
+	u, err := a.Server.Read.GetUserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatalf("user %s: %v", email, err)
+	}
+	return u.OrgID
+}
+
+// keyCount is how many keys (of any state) the organization of email has.
+func keyCount(t testing.TB, a *testapp.App, email string) int64 {
+	t.Helper()
+	n, err := a.Server.Read.CountAPIKeys(context.Background(), orgID(t, a, email))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// cookie returns the value of the named cookie set by resp, "" if none.
+func cookie(resp *http.Response, name string) string {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+const sessionCookie = "keyport_session"
