@@ -12,3 +12,9 @@ build:
 
 generate:
 	go tool sqlc generate
+
+# Load benchmark: keyport vs a bare net/http + SQLite floor, under wrk (apt-get install wrk).
+# Seeded databases are cached in bench/results/seed. Pass flags with ARGS, e.g.
+# make bench ARGS='-repeat 3' or ARGS='-datasets 1k -d 5s'.
+bench:
+	go run ./bench/run $(ARGS)

@@ -1,0 +1,645 @@
+// Command run is keyport's load benchmark (`make bench`). It builds keyport and the floor
+// server (bench/floor), seeds databases (cached between runs), then for each dataset
+// starts both on loopback and runs wrk against them scenario by scenario, keyport and
+// floor interleaved, and prints one table of requests/s, p50, p99 and peak RSS with each
+// keyport figure as a ratio to its baseline from the same run.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"keyport/apikey"
+	"keyport/bench/seed"
+	"keyport/handlers/parse"
+)
+
+var datasets = []seed.Spec{
+	{Name: "1k", ActiveKeys: 1000, Products: 1000},
+	{Name: "1m", ActiveKeys: 1000, OtherKeys: 1_000_000 - 1000 - 10_000, Products: 1_000_000, DashKeys: 10_000},
+}
+
+type config struct {
+	root, out, data   string
+	duration, warmup  time.Duration
+	conns, threads    int
+	repeat            int
+	datasets, only    string
+	profile           bool
+	rateLimit         string
+	unknownKeys       int
+	keyport, floorBin string
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.out, "out", "bench/results", "directory for binaries, logs, working copies and results")
+	flag.StringVar(&c.data, "data", "bench/results/seed", "directory that caches seeded databases")
+	flag.DurationVar(&c.duration, "d", 10*time.Second, "measured duration of each wrk run")
+	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured wrk run before each measured one")
+	flag.IntVar(&c.conns, "c", 32, "wrk connections")
+	flag.IntVar(&c.threads, "t", 2, "wrk threads")
+	flag.IntVar(&c.repeat, "repeat", 1, "run everything this many times and report the spread")
+	flag.StringVar(&c.datasets, "datasets", "1k,1m", "datasets to run, comma-separated")
+	flag.StringVar(&c.only, "only", "", "run only scenarios whose name contains this")
+	flag.BoolVar(&c.profile, "pprof", false, "run keyport with a pprof listener (bench/pprof) and save a CPU profile of each keyport run")
+	flag.StringVar(&c.rateLimit, "key-rate-limit", "100000000", "keyport's per-key limit (requests a minute): on, but too high to trigger")
+	flag.IntVar(&c.unknownKeys, "unknown-keys", 300_000, "distinct well-formed unknown keys to spray")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, &c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c *config) error {
+	var err error
+	if c.root, err = repoRoot(); err != nil {
+		return err
+	}
+	for _, p := range []*string{&c.out, &c.data} {
+		if !filepath.IsAbs(*p) {
+			*p = filepath.Join(c.root, *p)
+		}
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk not found: apt-get install wrk")
+	}
+	if err := os.MkdirAll(c.out, 0o755); err != nil {
+		return err
+	}
+	c.keyport = filepath.Join(c.out, "keyport")
+	c.floorBin = filepath.Join(c.out, "floor")
+	pkg := "."
+	if c.profile {
+		pkg = "./bench/pprof"
+	}
+	logf("building keyport (%s) and the floor server", pkg)
+	if err := goBuild(ctx, c.root, c.keyport, pkg); err != nil {
+		return err
+	}
+	if err := goBuild(ctx, c.root, c.floorBin, "./bench/floor"); err != nil {
+		return err
+	}
+	schema, err := os.ReadFile(filepath.Join(c.root, "schema.sql"))
+	if err != nil {
+		return err
+	}
+	unknown, badsum, err := attackKeys(c)
+	if err != nil {
+		return err
+	}
+
+	var manifests []seed.Manifest
+	for _, spec := range datasets {
+		if !slices.Contains(strings.Split(c.datasets, ","), spec.Name) {
+			continue
+		}
+		logf("seeding %s (%d keys, %d products; cached in %s)", spec.Name, spec.Keys(), spec.Products, c.data)
+		m, err := seed.Cached(ctx, c.data, spec, []string{string(schema)})
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", spec.Name, err)
+		}
+		logf("seeded %s in %s", spec.Name, m.Took.Round(time.Second))
+		manifests = append(manifests, m)
+	}
+
+	var all [][]result
+	for rep := range c.repeat {
+		var results []result
+		for _, m := range manifests {
+			logf("run %d/%d, dataset %s", rep+1, c.repeat, m.Spec.Name)
+			rs, err := runDataset(ctx, c, m, unknown, badsum, rep)
+			if err != nil {
+				return err
+			}
+			results = append(results, rs...)
+		}
+		all = append(all, results)
+		fmt.Printf("\n## Run %d of %d (wrk -t%d -c%d, %s a run)\n\n", rep+1, c.repeat, c.threads, c.conns, c.duration)
+		printTable(os.Stdout, results)
+		printScale(os.Stdout, results)
+	}
+	if c.repeat > 1 {
+		printSpread(os.Stdout, all)
+	}
+	b, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(c.out, "results-"+time.Now().UTC().Format("20060102T150405Z")+".json")
+	logf("raw results: %s", path)
+	return os.WriteFile(path, b, 0o644)
+}
+
+// target is one side of a scenario: which server, and what wrk sends it.
+type target struct {
+	server  string // "keyport" or "floor"
+	method  string
+	path    string
+	body    string
+	keys    string   // file of keys sent in x-api-key, one a line; "" for none
+	headers []string // extra headers, "Name: value"
+	status  int      // every response must have it
+}
+
+type scenario struct {
+	name     string
+	keyport  target
+	floor    *target // measured right after keyport, as its baseline
+	baseline string  // otherwise: the scenario whose keyport row is the baseline
+}
+
+// result is one wrk run.
+type result struct {
+	Dataset, Scenario, Server string
+	Baseline                  string // "floor" or a scenario name
+	Requests                  int
+	RPS                       float64
+	P50, P99                  time.Duration
+	RSSKiB                    int64 // VmHWM of the server after the run
+	Note                      string
+}
+
+func scenarios(m seed.Manifest, unknown, badsum, dashCookie string) []scenario {
+	const body = `{"name":"Widget","price":9.99}`
+	deep := parse.EncodeCursor(m.MinSeq + 21)
+	ss := []scenario{
+		{name: "no-work route", keyport: target{method: "GET", path: "/api/none", keys: m.KeysFile, status: 404},
+			floor: &target{method: "GET", path: "/nowork", keys: m.KeysFile, status: 200}},
+		{name: "403 unknown key", keyport: target{method: "GET", path: "/api/products", keys: unknown, status: 403}, baseline: "no-work route"},
+		{name: "403 bad checksum", keyport: target{method: "GET", path: "/api/products", keys: badsum, status: 403}, baseline: "no-work route"},
+		{name: "POST /api/products", keyport: target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201},
+			floor: &target{method: "POST", path: "/products", body: body, keys: m.KeysFile, status: 201}},
+		{name: "GET first page", keyport: target{method: "GET", path: "/api/products", keys: m.KeysFile, status: 200},
+			floor: &target{method: "GET", path: "/products", keys: m.KeysFile, status: 200}},
+		{name: "GET deep page", keyport: target{method: "GET", path: "/api/products?cursor=" + deep, keys: m.KeysFile, status: 200},
+			floor: &target{method: "GET", path: "/products?before=" + strconv.FormatInt(m.MinSeq+21, 10), keys: m.KeysFile, status: 200}},
+	}
+	if dashCookie != "" {
+		cookie := "Cookie: " + dashCookie
+		ss = append(ss,
+			scenario{name: "dashboard keys first page", keyport: target{method: "GET", path: "/dashboard/integrations/api", headers: []string{cookie}, status: 200}, baseline: "-"},
+			scenario{name: "dashboard keys deep page", keyport: target{method: "GET",
+				path:    "/dashboard/integrations/api?cursor=" + parse.EncodeCursor(m.DashMinSeq+51),
+				headers: []string{cookie, "HX-Request: true"}, status: 200}, baseline: "dashboard keys first page"})
+	}
+	for i := range ss {
+		ss[i].keyport.server = "keyport"
+		if ss[i].floor != nil {
+			ss[i].floor.server = "floor"
+			ss[i].baseline = "floor"
+		}
+	}
+	return ss
+}
+
+func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum string, rep int) ([]result, error) {
+	work := filepath.Join(c.out, "work-"+m.Spec.Name)
+	if err := os.RemoveAll(work); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, err
+	}
+	db := filepath.Join(work, "keyport.db")
+	if err := copyFile(m.DB, db); err != nil {
+		return nil, err
+	}
+
+	kpAddr, flAddr, ppAddr := freeAddr(), freeAddr(), freeAddr()
+	kp, err := start(ctx, c, filepath.Join(work, "keyport.log"), []string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_PPROF=" + ppAddr, "KEYPORT_BENCH_ROOT=" + c.root},
+		c.keyport, "serve", "-addr", kpAddr, "-db", db)
+	if err != nil {
+		return nil, err
+	}
+	defer kp.stop()
+	fl, err := start(ctx, c, filepath.Join(work, "floor.log"), nil, c.floorBin, "-addr", flAddr, "-db", db, "-org", m.OrgID, "-key", m.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.stop()
+	if err := waitUp(ctx, "http://"+kpAddr+"/healthz"); err != nil {
+		return nil, fmt.Errorf("keyport: %w (log: %s)", err, kp.log)
+	}
+	if err := waitUp(ctx, "http://"+flAddr+"/nowork"); err != nil {
+		return nil, fmt.Errorf("floor: %w (log: %s)", err, fl.log)
+	}
+	var cookie string
+	if m.DashEmail != "" {
+		if cookie, err = login("http://"+kpAddr, m.DashEmail, m.DashPass); err != nil {
+			return nil, err
+		}
+	}
+
+	var results []result
+	for i, s := range scenarios(m, unknown, badsum, cookie) {
+		if c.only != "" && !strings.Contains(s.name, c.only) {
+			continue
+		}
+		type side struct {
+			t    target
+			proc *proc
+			addr string
+		}
+		sides := []side{{s.keyport, kp, kpAddr}}
+		if s.floor != nil {
+			// Alternate which server goes first, so neither always runs on a machine the
+			// other has just warmed or heated.
+			f := side{*s.floor, fl, flAddr}
+			if (i+rep)%2 == 0 {
+				sides = append(sides, f)
+			} else {
+				sides = append([]side{f}, sides...)
+			}
+		}
+		for _, sd := range sides {
+			var prof string
+			if c.profile && sd.t.server == "keyport" {
+				prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s.pprof", m.Spec.Name, slug(s.name)))
+			}
+			r, err := measure(ctx, c, "http://"+sd.addr, sd.t, sd.proc, prof, ppAddr)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", s.name, sd.t.server, err)
+			}
+			r.Dataset, r.Scenario = m.Spec.Name, s.name
+			if sd.t.server == "keyport" {
+				r.Baseline = s.baseline
+			}
+			logf("  %-28s %-7s %8.0f req/s  p50 %-8s p99 %-8s rss %d MiB %s", s.name, r.Server, r.RPS, r.P50, r.P99, r.RSSKiB>>10, r.Note)
+			results = append(results, r)
+		}
+	}
+	return results, nil
+}
+
+func measure(ctx context.Context, c *config, base string, t target, p *proc, profile, pprofAddr string) (result, error) {
+	r := result{Server: t.server}
+	if err := probe(base, t); err != nil {
+		return r, err
+	}
+	if c.warmup > 0 {
+		if _, err := wrk(ctx, c, c.warmup, base, t); err != nil {
+			return r, err
+		}
+	}
+	done := make(chan error, 1)
+	if profile != "" {
+		go func() { done <- saveProfile(pprofAddr, c.duration, profile) }()
+	}
+	out, err := wrk(ctx, c, c.duration, base, t)
+	if err != nil {
+		return r, err
+	}
+	if profile != "" {
+		if err := <-done; err != nil {
+			logf("profile: %v", err)
+		}
+	}
+	var w struct {
+		Requests   int   `json:"requests"`
+		DurationUS int64 `json:"duration_us"`
+		Non2xx     int   `json:"non2xx"`
+		Connect    int   `json:"connect"`
+		Read       int   `json:"read"`
+		Write      int   `json:"write"`
+		Timeout    int   `json:"timeout"`
+		P50US      int64 `json:"p50_us"`
+		P99US      int64 `json:"p99_us"`
+	}
+	if err := json.Unmarshal(out, &w); err != nil {
+		return r, fmt.Errorf("wrk output: %w: %s", err, out)
+	}
+	r.Requests = w.Requests
+	r.RPS = float64(w.Requests) / (float64(w.DurationUS) / 1e6)
+	r.P50 = time.Duration(w.P50US) * time.Microsecond
+	r.P99 = time.Duration(w.P99US) * time.Microsecond
+	r.RSSKiB, err = p.peakRSS()
+	if err != nil {
+		return r, err
+	}
+	// wrk counts statuses outside 2xx/3xx as errors: all of them when the scenario expects
+	// an error status, none otherwise.
+	want := 0
+	if t.status >= 400 {
+		want = w.Requests
+	}
+	var notes []string
+	if w.Non2xx != want {
+		notes = append(notes, fmt.Sprintf("%d of %d responses had an unexpected status", abs(w.Non2xx-want), w.Requests))
+	}
+	if n := w.Connect + w.Read + w.Write + w.Timeout; n > 0 {
+		notes = append(notes, fmt.Sprintf("%d socket errors", n))
+	}
+	r.Note = strings.Join(notes, "; ")
+	return r, nil
+}
+
+func wrk(ctx context.Context, c *config, d time.Duration, base string, t target) ([]byte, error) {
+	args := []string{"-t", strconv.Itoa(c.threads), "-c", strconv.Itoa(c.conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
+		"--timeout", "10s", "-s", filepath.Join(c.root, "bench", "wrk.lua")}
+	for _, h := range t.headers {
+		args = append(args, "-H", h)
+	}
+	body, keys := t.body, t.keys
+	if body == "" {
+		body = "-"
+	}
+	if keys == "" {
+		keys = "-"
+	}
+	args = append(args, base+t.path, "--", t.method, t.path, body, keys)
+	cmd := exec.CommandContext(ctx, "wrk", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("wrk: %w: %s", err, stderr.Bytes())
+	}
+	for line := range strings.Lines(string(out)) {
+		if rest, ok := strings.CutPrefix(line, "BENCH "); ok {
+			return []byte(rest), nil
+		}
+	}
+	return nil, fmt.Errorf("wrk printed no result: %s", out)
+}
+
+// probe sends the scenario's request once and checks its status, so a table never shows
+// the speed of the wrong answer.
+func probe(base string, t target) error {
+	var body io.Reader
+	if t.body != "" {
+		body = strings.NewReader(t.body)
+	}
+	req, err := http.NewRequest(t.method, base+t.path, body)
+	if err != nil {
+		return err
+	}
+	if t.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if t.keys != "" {
+		keys, err := seed.ReadKeys(t.keys)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("x-api-key", keys[0])
+	}
+	for _, h := range t.headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Set(k, strings.TrimSpace(v))
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != t.status {
+		return fmt.Errorf("%s %s: status %d, want %d: %.200s", t.method, t.path, resp.StatusCode, t.status, b)
+	}
+	return nil
+}
+
+var noRedirect = &http.Client{
+	Timeout:       10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+func login(base, email, password string) (string, error) {
+	resp, err := noRedirect.PostForm(base+"/login", url.Values{"email": {email}, "password": {password}})
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "keyport_session" {
+			return ck.Name + "=" + ck.Value, nil
+		}
+	}
+	return "", fmt.Errorf("login as %s: status %d and no session cookie", email, resp.StatusCode)
+}
+
+func saveProfile(addr string, d time.Duration, path string) error {
+	client := &http.Client{Timeout: d + 10*time.Second}
+	resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: status %d", resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// attackKeys writes the keys for the 403 scenarios: well-formed keys that no database
+// holds, enough that nearly every request sends one the server has not seen yet, and
+// keys whose checksum is wrong.
+func attackKeys(c *config) (unknown, badsum string, err error) {
+	unknown = filepath.Join(c.out, fmt.Sprintf("unknown-%d.txt", c.unknownKeys))
+	badsum = filepath.Join(c.out, "badsum.txt")
+	if _, err := os.Stat(unknown); err != nil {
+		if err := writeKeys(unknown, c.unknownKeys, func(k string) string { return k }); err != nil {
+			return "", "", err
+		}
+	}
+	if _, err := os.Stat(badsum); err != nil {
+		flip := func(k string) string {
+			last := byte('0')
+			if k[len(k)-1] == '0' {
+				last = '1'
+			}
+			return k[:len(k)-1] + string(last)
+		}
+		if err := writeKeys(badsum, 1000, flip); err != nil {
+			return "", "", err
+		}
+	}
+	return unknown, badsum, nil
+}
+
+func writeKeys(path string, n int, f func(string) string) error {
+	var b bytes.Buffer
+	for range n {
+		k, err := apikey.Generate()
+		if err != nil {
+			return err
+		}
+		b.WriteString(f(k))
+		b.WriteByte('\n')
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func start(ctx context.Context, c *config, logPath string, env []string, bin string, args ...string) (*proc, error) {
+	lf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = c.root
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, err
+	}
+	p := &proc{cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		lf.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// peakRSS reads VmHWM, the most resident memory the process has had since it started.
+func (p *proc) peakRSS() (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
+
+func (p *proc) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func waitUp(ctx context.Context, u string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not up after 60 s: %v", u, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func goBuild(ctx context.Context, root, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func slug(s string) string {
+	return strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, s), "-")
+}
+
+func abs(n int) int { return max(n, -n) }
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+}

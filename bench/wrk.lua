@@ -1,0 +1,42 @@
+-- wrk script for bench/run: sends one kind of request, rotating API keys from a file, and
+-- prints the figures as one JSON line that bench/run parses.
+-- Arguments (after --): method path body|- keyfile|-
+local keys = {}
+local i = 0
+local method, path, body, headers
+local threads = 0
+
+function setup(thread)
+   threads = threads + 1
+   thread:set("tid", threads)
+end
+
+function init(args)
+   method, path = args[1], args[2]
+   if args[3] ~= "-" then body = args[3] end
+   if args[4] ~= "-" then
+      for line in io.lines(args[4]) do keys[#keys + 1] = line end
+   end
+   -- Each thread starts at a different key, so two threads do not send the same key at
+   -- the same moment.
+   i = ((tid or 1) - 1) * math.floor(#keys / 2)
+   headers = {}
+   for k, v in pairs(wrk.headers) do headers[k] = v end
+   if body then headers["Content-Type"] = "application/json" end
+end
+
+function request()
+   if #keys > 0 then
+      i = i % #keys + 1
+      headers["x-api-key"] = keys[i]
+   end
+   return wrk.format(method, path, headers, body)
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format(
+      'BENCH {"requests":%d,"duration_us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+      summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+      latency:percentile(50), latency:percentile(99), latency.max))
+end
