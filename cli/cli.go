@@ -29,7 +29,8 @@ type command struct {
 
 // commands lists every command by its words ("key create").
 var commands = map[string]command{
-	"serve": {"run the web server (the default)", serve},
+	"serve":  {"run the web server (the default)", serve},
+	"backup": {"write a consistent copy of the database to PATH, also while serving", backup},
 }
 
 // errUsage marks an error whose message is already the help the user needs.

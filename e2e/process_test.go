@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -65,24 +64,6 @@ func binary(t testing.TB) string {
 	return buildPath
 }
 
-// lockedBuffer collects a child's stderr while tests read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // server is one run of the keyport binary.
 type server struct {
 	t      testing.TB
@@ -90,7 +71,7 @@ type server struct {
 	URL    string
 	Addr   string
 	DB     string
-	Stderr *lockedBuffer
+	Stderr *testapp.Logs
 	done   chan struct{}
 	err    error // cmd.Wait's result, set before done closes
 }
@@ -110,7 +91,7 @@ func start(t testing.TB, dbPath string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, DB: dbPath, Stderr: &lockedBuffer{}, done: make(chan struct{})}
+	s := &server{t: t, cmd: cmd, DB: dbPath, Stderr: &testapp.Logs{}, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
