@@ -200,7 +200,11 @@ func newHTTPClient(conns int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = conns
 	tr.MaxConnsPerHost = conns
-	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // apiResult is one API call's outcome.
