@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -85,18 +86,9 @@ func (s *Server) createKey(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)
 	}
 
-	key, err := apikey.Generate()
+	key, params, err := newKey(m, name, scopes, s.Now(), expiresIn)
 	if err != nil {
 		return err
-	}
-	now := s.Now()
-	hash := apikey.Hash(key)
-	params := queries.CreateAPIKeyParams{
-		ID: randid.New("key"), OrgID: m.OrgID, Name: name, Hash: hash[:], Hint: apikey.Hint(key),
-		Scopes: scopes, CreatedAt: now.UnixMilli(), CreatedBy: nullStr(m.UserID),
-	}
-	if expiresIn > 0 {
-		params.ExpiresAt = sql.NullInt64{Int64: now.Add(expiresIn).UnixMilli(), Valid: true}
 	}
 	if err := s.inTx(ctx, func(q *queries.Queries) error {
 		if err := q.CreateAPIKey(ctx, params); err != nil {
@@ -106,11 +98,30 @@ func (s *Server) createKey(c echo.Context) error {
 	}); err != nil {
 		return err
 	}
-	return s.showNewKey(c, key, params.ID, false)
+	return s.showNewKey(c, key, params.ID, nil)
 }
 
-// showNewKey renders the one response that ever contains the full key.
-func (s *Server) showNewKey(c echo.Context, key, id string, rolled bool) error {
+// newKey generates a key for m's organization and the row that stores it; expiresIn 0
+// means it never expires.
+func newKey(m *Member, name, scopes string, now time.Time, expiresIn time.Duration) (string, queries.CreateAPIKeyParams, error) {
+	key, err := apikey.Generate()
+	if err != nil {
+		return "", queries.CreateAPIKeyParams{}, err
+	}
+	hash := apikey.Hash(key)
+	params := queries.CreateAPIKeyParams{
+		ID: randid.New("key"), OrgID: m.OrgID, Name: name, Hash: hash[:], Hint: apikey.Hint(key),
+		Scopes: scopes, CreatedAt: now.UnixMilli(), CreatedBy: nullStr(m.UserID),
+	}
+	if expiresIn > 0 {
+		params.ExpiresAt = sql.NullInt64{Int64: now.Add(expiresIn).UnixMilli(), Valid: true}
+	}
+	return key, params, nil
+}
+
+// showNewKey renders the one response that ever contains the full key; replaces is the
+// rolled key it replaces, if any.
+func (s *Server) showNewKey(c echo.Context, key, id string, replaces *KeyRow) error {
 	m := memberFrom(c)
 	ctx := c.Request().Context()
 	k, err := s.Write.GetAPIKey(ctx, queries.GetAPIKeyParams{OrgID: m.OrgID, ID: id})
@@ -125,11 +136,11 @@ func (s *Server) showNewKey(c echo.Context, key, id string, rolled bool) error {
 	// The key must never be cached by a browser or proxy.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, http.StatusCreated, "key_created", "key-created", KeyCreated{
-		Layout: s.layout(c, "Your API Key", "keys"),
-		Key:    key,
-		Row:    keyRow(k, s.Now()),
-		Rolled: rolled,
-		List:   list,
+		Layout:   s.layout(c, "Your API Key", "keys"),
+		Key:      key,
+		Row:      keyRow(k, s.Now()),
+		Replaces: replaces,
+		List:     list,
 	})
 }
 
@@ -180,18 +191,24 @@ func (s *Server) revokeKey(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, dashboardPath)
 }
 
-// ownKey loads the :id key of the signed-in organization; another organization's key is
-// reported as not found, never as forbidden.
+// ownKey loads the :id key of the signed-in organization as a table row.
 func (s *Server) ownKey(c echo.Context) (KeyRow, error) {
-	m := memberFrom(c)
-	k, err := s.Write.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: m.OrgID, ID: c.Param("id")})
-	if errors.Is(err, sql.ErrNoRows) {
-		return KeyRow{}, ErrNotFound
-	}
+	k, err := s.ownKeyRecord(c)
 	if err != nil {
 		return KeyRow{}, err
 	}
 	return keyRow(k, s.Now()), nil
+}
+
+// ownKeyRecord loads the :id key of the signed-in organization; another organization's
+// key is reported as not found, never as forbidden.
+func (s *Server) ownKeyRecord(c echo.Context) (queries.ApiKey, error) {
+	m := memberFrom(c)
+	k, err := s.Write.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: m.OrgID, ID: c.Param("id")})
+	if errors.Is(err, sql.ErrNoRows) {
+		return queries.ApiKey{}, ErrNotFound
+	}
+	return k, err
 }
 
 func (s *Server) keyEvent(c echo.Context, action, keyID, keyName, detail string) queries.CreateAuditEventParams {

@@ -58,6 +58,8 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 	dash.GET("/integrations/api", s.keysPage)
 	dash.GET("/integrations/api/keys/new", s.newKeyForm)
 	dash.POST("/integrations/api/keys", s.createKey)
+	dash.GET("/integrations/api/keys/:id/roll", s.rollConfirm)
+	dash.POST("/integrations/api/keys/:id/roll", s.rollKey)
 	dash.GET("/integrations/api/keys/:id/revoke", s.revokeConfirm)
 	dash.POST("/integrations/api/keys/:id/revoke", s.revokeKey)
 	dash.DELETE("/integrations/api/keys/:id", s.revokeKey)

@@ -58,10 +58,11 @@ func relative(t, now time.Time) string {
 			return "in a few seconds"
 		}
 		return "just now"
-	case d < 90*time.Minute:
+	case d < 45*time.Minute:
 		n, unit = max(1, int((d+30*time.Second)/time.Minute)), "minute"
 	case d < 36*time.Hour:
-		n, unit = int((d+30*time.Minute)/time.Hour), "hour"
+		// From 45 minutes on, whole hours: "in 1 hour" reads better than "in 60 minutes".
+		n, unit = max(1, int((d+30*time.Minute)/time.Hour)), "hour"
 	case d < 45*24*time.Hour:
 		n, unit = int((d+12*time.Hour)/(24*time.Hour)), "day"
 	case d < 548*24*time.Hour:
@@ -91,7 +92,8 @@ type KeyRow struct {
 	ExpiresLabel string // "in 3 days", "expired"
 	Status       string // active, expiring, expired, revoked
 	StatusLabel  string
-	Active       bool // can be revoked or rolled
+	Active       bool // can be revoked
+	Rollable     bool // can be rolled: active and not rolled already
 	RolledTo     string
 }
 
@@ -118,11 +120,11 @@ func keyRow(k queries.ApiKey, now time.Time) KeyRow {
 	case k.ExpiresAt.Valid && now.UnixMilli() >= k.ExpiresAt.Int64:
 		r.Status, r.StatusLabel = "expired", "Expired"
 	case k.RolledTo.Valid:
-		r.Status, r.StatusLabel, r.Active = "expiring", "Rolled", true
+		r.Status, r.StatusLabel, r.Active = "expiring", "Rolled — expires "+r.ExpiresLabel, true
 	case k.ExpiresAt.Valid && time.UnixMilli(k.ExpiresAt.Int64).Sub(now) < 7*24*time.Hour:
-		r.Status, r.StatusLabel, r.Active = "expiring", "Expiring soon", true
+		r.Status, r.StatusLabel, r.Active, r.Rollable = "expiring", "Expiring soon", true, true
 	default:
-		r.Status, r.StatusLabel, r.Active = "active", "Active", true
+		r.Status, r.StatusLabel, r.Active, r.Rollable = "active", "Active", true, true
 	}
 	return r
 }
@@ -172,10 +174,10 @@ func keyForm(name, expiresIn string, scopes []string) KeyForm {
 // KeyCreated shows a new key once.
 type KeyCreated struct {
 	Layout
-	Key    string
-	Row    KeyRow
-	Rolled bool // true when the key replaces a rolled one
-	List   KeysPage
+	Key      string
+	Row      KeyRow
+	Replaces *KeyRow // the rolled key this one replaces, if any
+	List     KeysPage
 }
 
 // KeyConfirm is the revoke (or roll) confirmation.
@@ -183,12 +185,31 @@ type KeyConfirm struct {
 	Layout
 	Row          KeyRow
 	Error        string
-	GraceChoices []GraceChoice
+	GraceChoices []Option
 }
 
-// GraceChoice is one option of the roll dialog.
-type GraceChoice struct {
-	Value, Label string
+// graceChoices are the roll dialog's options with selected checked.
+func graceChoices(selected string) []Option {
+	opts := make([]Option, 0, len(parse.GraceChoices))
+	for _, v := range parse.GraceChoices {
+		opts = append(opts, Option{Value: v, Label: graceLabel(v), Selected: v == selected})
+	}
+	return opts
+}
+
+// graceLabel names a grace choice (a parse.GraceChoices value).
+func graceLabel(v string) string {
+	switch v {
+	case "0":
+		return "None: it stops working now"
+	case "1h":
+		return "1 hour"
+	case "24h":
+		return "24 hours"
+	case "168h":
+		return "7 days"
+	}
+	return v
 }
 
 // AuthPage is the login or signup form.
