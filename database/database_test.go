@@ -1,0 +1,135 @@
+package database_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"keyport/database"
+	"keyport/queries"
+	"keyport/testapp"
+)
+
+func open(t *testing.T, path string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), path, testapp.Assets(t).Migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Every pooled connection has the pragmas, not just the first one: they must come from
+// the connection string.
+func TestPragmasOnEveryConnection(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "keyport.db"))
+
+	// Hold several connections at once so the pool has to open new ones. The writer
+	// pool has a single connection by design.
+	type conn struct {
+		name     string
+		c        *sql.Conn
+		readOnly bool
+	}
+	var conns []conn
+	for i := range 4 {
+		c, err := db.Read.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, conn{fmt.Sprintf("read %d", i), c, true})
+	}
+	w, err := db.Write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	conns = append(conns, conn{"write", w, false})
+
+	for _, c := range conns {
+		for _, p := range []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"foreign_keys", "1"},
+			{"busy_timeout", "5000"},
+			{"synchronous", "1"},
+		} {
+			var got string
+			if err := c.c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
+				t.Fatalf("%s: PRAGMA %s: %v", c.name, p.pragma, err)
+			}
+			if strings.ToLower(got) != p.want {
+				t.Errorf("%s: %s = %s, want %s", c.name, p.pragma, got, p.want)
+			}
+		}
+		var queryOnly string
+		if err := c.c.QueryRowContext(ctx, "PRAGMA query_only").Scan(&queryOnly); err != nil {
+			t.Fatal(err)
+		}
+		if got := queryOnly == "1"; got != c.readOnly {
+			t.Errorf("%s: query_only = %s", c.name, queryOnly)
+		}
+	}
+}
+
+// The readers cannot write, and foreign keys are enforced on the writer.
+func TestPoolsEnforce(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "keyport.db"))
+	org := queries.CreateOrganizationParams{ID: "org_1", Name: "One", CreatedAt: 1}
+	if err := queries.New(db.Read).CreateOrganization(ctx, org); err == nil {
+		t.Error("a write through the reader pool succeeded")
+	}
+	err := queries.New(db.Write).CreateUser(ctx, queries.CreateUserParams{
+		ID: "usr_1", OrgID: "org_missing", Email: "a@example.com", PasswordHash: "x", CreatedAt: 1,
+	})
+	if err == nil {
+		t.Error("a user in a missing organization was inserted: foreign keys are off")
+	}
+}
+
+// Opening a database again applies nothing twice and keeps the data.
+func TestMigrationsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keyport.db")
+	first := open(t, path)
+	org := queries.CreateOrganizationParams{ID: "org_1", Name: "Kept", CreatedAt: 1}
+	if err := queries.New(first.Write).CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	user := queries.CreateUserParams{ID: "usr_1", OrgID: org.ID, Email: "kept@example.com", PasswordHash: "x", CreatedAt: 1}
+	if err := queries.New(first.Write).CreateUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range 2 {
+		db := open(t, path)
+		v, err := db.SchemaVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := v, len(testapp.Assets(t).Migrations); got != want {
+			t.Errorf("open %d: user_version = %d, want %d", i+2, got, want)
+		}
+		m, err := queries.New(db.Read).GetMember(ctx, user.ID)
+		if err != nil || m.Email != user.Email || m.OrgName != org.Name {
+			t.Errorf("open %d: the data from the first open is gone: %+v, %v", i+2, m, err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A binary that knows fewer versions than the file refuses to open it.
+	if _, err := database.Open(ctx, path, nil); err == nil {
+		t.Error("opening a newer schema with no migrations succeeded")
+	}
+}
