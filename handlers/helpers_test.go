@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,3 +71,14 @@ func cookie(resp *http.Response, name string) string {
 }
 
 const sessionCookie = "keyport_session"
+
+var dataStatusRE = regexp.MustCompile(`data-status="([a-z]+)"`)
+
+// rowStatus is the data-status of the keys table row for key id, "" if there is no row.
+func rowStatus(html, id string) string {
+	tag := regexp.MustCompile(`<tr[^>]*\sid="key-` + regexp.QuoteMeta(id) + `"[^>]*>`).FindString(html)
+	if m := dataStatusRE.FindStringSubmatch(tag); m != nil {
+		return m[1]
+	}
+	return ""
+}
