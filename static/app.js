@@ -12,7 +12,7 @@
   let opener = null;      // element to return focus to when the dialog closes
   let lastFocused = null; // fallback opener: Safari does not focus buttons on click
   let toastHome = null;   // where #toasts lived before a dialog borrowed it
-  let closing = false;    // closeModal seen, `close` event not fired yet
+  let closedByServer = false; // a closeModal reply is in flight: its swap must not reopen
 
   document.addEventListener('focusin', (e) => {
     if (!$('modal') || !$('modal').contains(e.target)) lastFocused = e.target;
@@ -32,7 +32,7 @@
     const m = $('modal');
     if (!m || !e.detail.target || e.detail.target.id !== 'modal-body') return;
     // HX-Trigger events fire before the swap: don't reopen on a closeModal reply.
-    if (closing) return void ($('modal-body').innerHTML = '');
+    if (closedByServer) return void ($('modal-body').innerHTML = '');
     if (!m.open) {
       const elt = e.detail.requestConfig && e.detail.requestConfig.elt;
       opener = elt && !m.contains(elt) ? elt : lastFocused;
@@ -41,24 +41,51 @@
     const body = $('modal-body');
     focusFirst([body.querySelector('[autofocus]'), body.querySelector(FOCUSABLE)]);
   });
+  // The toasts an open dialog borrowed go back to the page.
+  function returnToasts() {
+    const toasts = $('toasts');
+    if (toasts && $('modal').contains(toasts)) (toastHome || document.body).append(toasts);
+  }
+
+  // A revealed API key must not linger in the DOM once the dialog is gone. The `close`
+  // event is too late for that: it is queued and may only arrive after the next frame.
+  function forgetContent() {
+    $('modal-body').innerHTML = '';
+  }
 
   function closeModal() {
     const m = $('modal');
-    if (m && m.open) { closing = true; m.close(); }
+    if (m && m.open) m.close();
+    returnToasts();
   }
-  document.body.addEventListener('closeModal', closeModal);
+
+  // A closeModal from the server comes first among the reply's events, and htmx
+  // dispatches the others (showToast) on the form inside the dialog: the form must stay
+  // in the DOM until the request is over.
+  document.body.addEventListener('closeModal', () => { closedByServer = true; closeModal(); });
+  document.addEventListener('htmx:afterRequest', () => {
+    if (closedByServer && !$('modal').open) forgetContent();
+    closedByServer = false;
+  });
+  // Escape: `cancel` comes right before the dialog closes.
+  document.addEventListener('cancel', (e) => {
+    if (e.target.id === 'modal') forgetContent();
+  }, true);
 
   // `close` does not bubble; the capture phase still sees it.
   document.addEventListener('close', (e) => {
-    if (e.target.id !== 'modal') return;
-    closing = false;
-    // A revealed API key must not linger in the DOM once the dialog is gone.
-    $('modal-body').innerHTML = '';
-    const toasts = $('toasts');
-    if (toasts && e.target.contains(toasts)) (toastHome || document.body).append(toasts);
-    const h1 = document.querySelector('main h1');
-    if (h1 && !h1.hasAttribute('tabindex')) h1.setAttribute('tabindex', '-1');
-    focusFirst([opener, $('create-key-button'), h1]);
+    // A late `close` for a dialog that has been opened again since must not touch it.
+    if (e.target.id !== 'modal' || e.target.open) return;
+    returnToasts();
+    forgetContent();
+    // The browser gives focus back to the opener itself; step in only when the opener
+    // is gone (its row was swapped out) and focus fell to the body.
+    const active = document.activeElement;
+    if (!active || active === document.body || e.target.contains(active)) {
+      const h1 = document.querySelector('main h1');
+      if (h1 && !h1.hasAttribute('tabindex')) h1.setAttribute('tabindex', '-1');
+      focusFirst([opener, $('create-key-button'), h1]);
+    }
     opener = null;
   }, true);
 
@@ -76,8 +103,10 @@
     if (e.target.closest('[data-close-modal]')) {
       e.preventDefault();
       closeModal();
+      forgetContent();
     } else if (pressedBackdrop && $('modal') && $('modal').open && onBackdrop($('modal'), e)) {
       closeModal();
+      forgetContent();
     }
   });
 
