@@ -29,7 +29,7 @@ var chromium struct {
 	once    sync.Once
 	ctx     context.Context
 	stop    func()
-	output  lockedBuffer
+	output  testapp.Logs // the browser's stdout and stderr
 	missing error // no browser found: skip, or fail under KEYPORT_REQUIRE_BROWSER=1
 	err     error // a browser was found but did not start: always a failure
 }
@@ -294,22 +294,4 @@ func (tb *tab) saveFailure() {
 	tb.mu.Unlock()
 	save("console.log", log.Bytes(), nil)
 	t.Logf("failure artifacts (%s) in %s", strings.Join(saved, ", "), dir)
-}
-
-// lockedBuffer collects the browser's output, written from the process's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
