@@ -30,8 +30,8 @@ var chromium struct {
 	ctx     context.Context
 	stop    func()
 	output  testapp.Logs // the browser's stdout and stderr
-	missing error // no browser found: skip, or fail under KEYPORT_REQUIRE_BROWSER=1
-	err     error // a browser was found but did not start: always a failure
+	missing error        // no browser found: skip, or fail under KEYPORT_REQUIRE_BROWSER=1
+	err     error        // a browser was found but did not start: always a failure
 }
 
 func TestMain(m *testing.M) {
