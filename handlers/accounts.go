@@ -13,8 +13,8 @@ import (
 
 	"keyport/database"
 	"keyport/handlers/parse"
+	"keyport/provision"
 	"keyport/queries"
-	"keyport/randid"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -63,19 +63,12 @@ func (s *Server) signup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	now := s.Now().UnixMilli()
-	userID, orgID := randid.New("usr"), randid.New("org")
+	var acct provision.Account
 	err = s.inTx(ctx, func(q *queries.Queries) error {
-		if err := q.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: orgID, Name: orgName, CreatedAt: now}); err != nil {
-			return err
-		}
-		if err := q.CreateUser(ctx, queries.CreateUserParams{ID: userID, OrgID: orgID, Email: email, PasswordHash: string(hash), CreatedAt: now}); err != nil {
-			return err
-		}
-		return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
-			OrgID: nullStr(orgID), ActorID: nullStr(userID), ActorEmail: email,
-			Action: "signup", IP: c.RealIP(), CreatedAt: now,
+		acct, err = provision.CreateAccount(ctx, q, provision.NewAccount{
+			Email: email, PasswordHash: string(hash), OrgName: orgName, IP: c.RealIP(), Now: s.Now(),
 		})
+		return err
 	})
 	if database.IsUniqueViolation(err) {
 		return fail(http.StatusConflict, "An account with this email already exists. Sign in instead.")
@@ -86,7 +79,7 @@ func (s *Server) signup(c echo.Context) error {
 	if err := s.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.Sessions.Put(ctx, sessionUserID, userID)
+	s.Sessions.Put(ctx, sessionUserID, acct.UserID)
 	return redirect(c, dashboardPath)
 }
 
@@ -174,15 +167,7 @@ func (s *Server) logout(c echo.Context) error {
 
 // inTx runs fn in one write transaction (BEGIN IMMEDIATE on the writer connection).
 func (s *Server) inTx(ctx context.Context, fn func(q *queries.Queries) error) error {
-	tx, err := s.DB.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(s.Write.WithTx(tx)); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return provision.InTx(ctx, s.DB.Write, s.Write, fn)
 }
 
 func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -5,15 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"keyport/apikey"
 	"keyport/handlers/parse"
 	"keyport/keyauth"
+	"keyport/provision"
 	"keyport/queries"
-	"keyport/randid"
 )
 
 const keysPageSize = 50
@@ -86,37 +84,17 @@ func (s *Server) createKey(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)
 	}
 
-	key, params, err := newKey(m, name, scopes, s.Now(), expiresIn)
-	if err != nil {
-		return err
-	}
+	var created provision.CreatedKey
 	if err := s.inTx(ctx, func(q *queries.Queries) error {
-		if err := q.CreateAPIKey(ctx, params); err != nil {
-			return err
-		}
-		return q.CreateAuditEvent(ctx, s.keyEvent(c, "key_created", params.ID, name, ""))
+		created, err = provision.CreateKey(ctx, q, provision.NewKey{
+			OrgID: m.OrgID, Name: name, Scopes: scopes, ExpiresIn: expiresIn,
+			Actor: provision.Actor{UserID: m.UserID, Email: m.Email, IP: c.RealIP()}, Now: s.Now(),
+		})
+		return err
 	}); err != nil {
 		return err
 	}
-	return s.showNewKey(c, key, params.ID, nil)
-}
-
-// newKey generates a key for m's organization and the row that stores it; expiresIn 0
-// means it never expires.
-func newKey(m *Member, name, scopes string, now time.Time, expiresIn time.Duration) (string, queries.CreateAPIKeyParams, error) {
-	key, err := apikey.Generate()
-	if err != nil {
-		return "", queries.CreateAPIKeyParams{}, err
-	}
-	hash := apikey.Hash(key)
-	params := queries.CreateAPIKeyParams{
-		ID: randid.New("key"), OrgID: m.OrgID, Name: name, Hash: hash[:], Hint: apikey.Hint(key),
-		Scopes: scopes, CreatedAt: now.UnixMilli(), CreatedBy: nullStr(m.UserID),
-	}
-	if expiresIn > 0 {
-		params.ExpiresAt = sql.NullInt64{Int64: now.Add(expiresIn).UnixMilli(), Valid: true}
-	}
-	return key, params, nil
+	return s.showNewKey(c, created.Key, created.ID, nil)
 }
 
 // showNewKey renders the one response that ever contains the full key; replaces is the

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport/handlers/parse"
+	"keyport/provision"
 	"keyport/queries"
 )
 
@@ -59,7 +60,10 @@ func (s *Server) rollKey(c echo.Context) error {
 	if old.ExpiresAt.Valid {
 		period = time.Duration(old.ExpiresAt.Int64-old.CreatedAt) * time.Millisecond
 	}
-	key, params, err := newKey(m, old.Name, old.Scopes, now, period)
+	key, params, err := provision.Generate(provision.NewKey{
+		OrgID: m.OrgID, Name: old.Name, Scopes: old.Scopes, ExpiresIn: period,
+		Actor: provision.Actor{UserID: m.UserID}, Now: now,
+	})
 	if err != nil {
 		return err
 	}

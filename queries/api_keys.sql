@@ -8,6 +8,10 @@ SELECT id, org_id, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?;
 -- name: GetAPIKey :one
 SELECT * FROM api_keys WHERE org_id = ? AND id = ?;
 
+-- name: GetAPIKeyByID :one
+-- For the command line, which names a key by id alone.
+SELECT * FROM api_keys WHERE id = ?;
+
 -- name: ListAPIKeys :many
 -- Newest first. A page starts below the cursor `before` (a seq); revoked keys are left
 -- out unless include_revoked is 1.

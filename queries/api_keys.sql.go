@@ -108,6 +108,32 @@ func (q *Queries) GetAPIKeyByHash(ctx context.Context, hash []byte) (GetAPIKeyBy
 	return i, err
 }
 
+const getAPIKeyByID = `-- name: GetAPIKeyByID :one
+SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys WHERE id = ?
+`
+
+// For the command line, which names a key by id alone.
+func (q *Queries) GetAPIKeyByID(ctx context.Context, id string) (ApiKey, error) {
+	row := q.queryRow(ctx, q.getAPIKeyByIDStmt, getAPIKeyByID, id)
+	var i ApiKey
+	err := row.Scan(
+		&i.Seq,
+		&i.ID,
+		&i.OrgID,
+		&i.Name,
+		&i.Hash,
+		&i.Hint,
+		&i.Scopes,
+		&i.CreatedAt,
+		&i.CreatedBy,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
+		&i.RevokedAt,
+		&i.RolledTo,
+	)
+	return i, err
+}
+
 const getKeyEpoch = `-- name: GetKeyEpoch :one
 SELECT n FROM key_epoch WHERE id = 1
 `

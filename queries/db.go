@@ -54,6 +54,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getAPIKeyByHashStmt, err = db.PrepareContext(ctx, getAPIKeyByHash); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPIKeyByHash: %w", err)
 	}
+	if q.getAPIKeyByIDStmt, err = db.PrepareContext(ctx, getAPIKeyByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPIKeyByID: %w", err)
+	}
 	if q.getKeyEpochStmt, err = db.PrepareContext(ctx, getKeyEpoch); err != nil {
 		return nil, fmt.Errorf("error preparing query GetKeyEpoch: %w", err)
 	}
@@ -152,6 +155,11 @@ func (q *Queries) Close() error {
 	if q.getAPIKeyByHashStmt != nil {
 		if cerr := q.getAPIKeyByHashStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getAPIKeyByHashStmt: %w", cerr)
+		}
+	}
+	if q.getAPIKeyByIDStmt != nil {
+		if cerr := q.getAPIKeyByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPIKeyByIDStmt: %w", cerr)
 		}
 	}
 	if q.getKeyEpochStmt != nil {
@@ -278,6 +286,7 @@ type Queries struct {
 	deleteLoginFailuresBeforeStmt *sql.Stmt
 	getAPIKeyStmt                 *sql.Stmt
 	getAPIKeyByHashStmt           *sql.Stmt
+	getAPIKeyByIDStmt             *sql.Stmt
 	getKeyEpochStmt               *sql.Stmt
 	getMemberStmt                 *sql.Stmt
 	getProductStmt                *sql.Stmt
@@ -309,6 +318,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteLoginFailuresBeforeStmt: q.deleteLoginFailuresBeforeStmt,
 		getAPIKeyStmt:                 q.getAPIKeyStmt,
 		getAPIKeyByHashStmt:           q.getAPIKeyByHashStmt,
+		getAPIKeyByIDStmt:             q.getAPIKeyByIDStmt,
 		getKeyEpochStmt:               q.getKeyEpochStmt,
 		getMemberStmt:                 q.getMemberStmt,
 		getProductStmt:                q.getProductStmt,

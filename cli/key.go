@@ -1,0 +1,287 @@
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"keyport/handlers/parse"
+	"keyport/keyauth"
+	"keyport/provision"
+	"keyport/queries"
+)
+
+// keyCreate creates a key for the organization of the user --email and prints the full
+// key, alone, on stdout: `KEY=$(keyport key create ...)`. It is never shown again.
+func keyCreate(ctx context.Context, env Env, args []string) (err error) {
+	fs := newFlags("key create", env)
+	synopsis(fs, "key create --email E --name N [--scopes products:read,products:write] [--expires-in 30d|0]")
+	email := fs.String("email", "", "the user the key is created for; it belongs to their organization (required)")
+	name := fs.String("name", "", "the key's name, 1 to 100 characters (required)")
+	scopeList := fs.String("scopes", strings.Join(keyauth.AllScopes, ","), "comma-separated scopes")
+	expires := fs.String("expires-in", "0", "lifetime: days (30d) or a Go duration (12h); 0 means never")
+	dbPath := dbFlag(fs)
+	pos, err := parseArgs(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	addr, err := parse.Email(*email)
+	if err != nil {
+		return fmt.Errorf("%w: --email: %v", errUsage, err)
+	}
+	keyName, err := parse.KeyName(*name)
+	if err != nil {
+		return fmt.Errorf("%w: --name: %v", errUsage, err)
+	}
+	var submitted []string
+	for s := range strings.SplitSeq(*scopeList, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			submitted = append(submitted, s)
+		}
+	}
+	scopes, err := parse.Scopes(submitted, keyauth.AllScopes)
+	if err != nil {
+		return fmt.Errorf("%w: --scopes: %v (known: %s)", errUsage, err, strings.Join(keyauth.AllScopes, ", "))
+	}
+	lifetime, err := parseLifetime(*expires)
+	if err != nil {
+		return fmt.Errorf("%w: --expires-in: %v", errUsage, err)
+	}
+
+	db, q, err := openDB(ctx, env, *dbPath, false)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	user, err := q.GetUserByEmail(ctx, addr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("no user with email %s (create one with `keyport user create`)", addr)
+	}
+	if err != nil {
+		return err
+	}
+	var created provision.CreatedKey
+	err = provision.InTx(ctx, db.Write, q, func(q *queries.Queries) error {
+		created, err = provision.CreateKey(ctx, q, provision.NewKey{
+			OrgID: user.OrgID, Name: keyName, Scopes: scopes, ExpiresIn: lifetime,
+			Actor:  provision.Actor{UserID: user.ID, Email: user.Email},
+			Detail: "keyport key create", Now: time.Now(),
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.Stdout, created.Key)
+	return err
+}
+
+// parseLifetime reads --expires-in: "0" (never), whole days ("30d") or a Go duration.
+func parseLifetime(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" || s == "" {
+		return 0, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n > 100*365 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not 0, a number of days (30d) or a duration (12h)", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be positive (0 means never)", s)
+	}
+	return d, nil
+}
+
+// keyInfo is one line of `key list`; never the key itself, which is not stored.
+type keyInfo struct {
+	ID         string   `json:"id"`
+	OrgID      string   `json:"orgId"`
+	OrgName    string   `json:"orgName"`
+	Name       string   `json:"name"`
+	Hint       string   `json:"hint"`
+	Scopes     []string `json:"scopes"`
+	CreatedAt  string   `json:"createdAt"`
+	ExpiresAt  *string  `json:"expiresAt"`
+	LastUsedAt *string  `json:"lastUsedAt"`
+	RevokedAt  *string  `json:"revokedAt"`
+	Status     string   `json:"status"`
+}
+
+func keyList(ctx context.Context, env Env, args []string) (err error) {
+	fs := newFlags("key list", env)
+	synopsis(fs, "key list [--email E | --org ID] [--json]")
+	email := fs.String("email", "", "only keys of this user's organization")
+	org := fs.String("org", "", "only keys of this organization id")
+	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	dbPath := dbFlag(fs)
+	pos, err := parseArgs(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	if *email != "" && *org != "" {
+		return fmt.Errorf("%w: give --email or --org, not both", errUsage)
+	}
+
+	db, q, err := openDB(ctx, env, *dbPath, false)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	orgID := *org
+	if *email != "" {
+		addr, err := parse.Email(*email)
+		if err != nil {
+			return fmt.Errorf("%w: --email: %v", errUsage, err)
+		}
+		user, err := q.GetUserByEmail(ctx, addr)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no user with email %s", addr)
+		}
+		if err != nil {
+			return err
+		}
+		orgID = user.OrgID
+	}
+	rows, err := q.ListAllAPIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	keys := []keyInfo{}
+	for _, r := range rows {
+		if orgID != "" && r.OrgID != orgID {
+			continue
+		}
+		keys = append(keys, keyInfo{
+			ID: r.ID, OrgID: r.OrgID, OrgName: r.OrgName, Name: r.Name, Hint: r.Hint,
+			Scopes:     strings.Fields(r.Scopes),
+			CreatedAt:  stamp(r.CreatedAt),
+			ExpiresAt:  optStamp(r.ExpiresAt),
+			LastUsedAt: optStamp(r.LastUsedAt),
+			RevokedAt:  optStamp(r.RevokedAt),
+			Status:     keyStatus(r, now),
+		})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(keys)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tORG\tNAME\tHINT\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.OrgID, k.Name, k.Hint,
+			strings.Join(k.Scopes, ","), k.CreatedAt, orDash(k.ExpiresAt, "never"),
+			orDash(k.LastUsedAt, "never"), k.Status)
+	}
+	return tw.Flush()
+}
+
+// keyStatus is the key's state now: revoked, expired, rolled (still working through its
+// grace period) or active.
+func keyStatus(r queries.ListAllAPIKeysRow, now time.Time) string {
+	switch {
+	case r.RevokedAt.Valid:
+		return "revoked"
+	case r.ExpiresAt.Valid && now.UnixMilli() >= r.ExpiresAt.Int64:
+		return "expired"
+	case r.RolledTo.Valid:
+		return "rolled"
+	}
+	return "active"
+}
+
+func stamp(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
+}
+
+func optStamp(v sql.NullInt64) *string {
+	if !v.Valid {
+		return nil
+	}
+	s := stamp(v.Int64)
+	return &s
+}
+
+func orDash(s *string, none string) string {
+	if s == nil {
+		return none
+	}
+	return *s
+}
+
+// keyRevoke revokes a key by id. A running server stops accepting it within a second
+// (it watches the database for changes made by other processes).
+func keyRevoke(ctx context.Context, env Env, args []string) (err error) {
+	fs := newFlags("key revoke", env)
+	synopsis(fs, "key revoke ID")
+	dbPath := dbFlag(fs)
+	pos, err := parseArgs(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: give exactly one key id (see `keyport key list`)", errUsage)
+	}
+	id := pos[0]
+
+	db, q, err := openDB(ctx, env, *dbPath, false)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	var already bool
+	err = provision.InTx(ctx, db.Write, q, func(q *queries.Queries) error {
+		k, err := q.GetAPIKeyByID(ctx, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no API key with id %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		now := time.Now().UnixMilli()
+		n, err := q.RevokeAPIKeyByID(ctx, queries.RevokeAPIKeyByIDParams{Now: sql.NullInt64{Int64: now, Valid: true}, ID: id})
+		if err != nil {
+			return err
+		}
+		if already = n == 0; already {
+			return nil
+		}
+		// No one is signed in on the command line; the audit log says so.
+		return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
+			OrgID: sql.NullString{String: k.OrgID, Valid: true}, ActorEmail: "keyport CLI",
+			Action: "key_revoked", KeyID: sql.NullString{String: id, Valid: true}, KeyName: k.Name,
+			Detail: "keyport key revoke", CreatedAt: now,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if already {
+		_, err = fmt.Fprintf(env.Stdout, "%s was already revoked\n", id)
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "revoked %s\n", id)
+	return err
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/term"
+
+	"keyport/database"
+	"keyport/handlers/parse"
+	"keyport/provision"
+	"keyport/queries"
+)
+
+// userCreate creates a user and its organization, as signing up does, and prints
+// "USER_ID ORG_ID".
+func userCreate(ctx context.Context, env Env, args []string) (err error) {
+	fs := newFlags("user create", env)
+	synopsis(fs, "user create --email E [--org NAME] < password")
+	email := fs.String("email", "", "the user's email (required)")
+	org := fs.String("org", "", "name of the organization created for the user (default: from the email)")
+	dbPath := dbFlag(fs)
+	pos, err := parseArgs(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	addr, err := parse.Email(*email)
+	if err != nil {
+		return fmt.Errorf("%w: --email: %v", errUsage, err)
+	}
+	orgName, err := parse.OrgName(*org, addr)
+	if err != nil {
+		return fmt.Errorf("%w: --org: %v", errUsage, err)
+	}
+	password, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	if _, err := parse.Password(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+
+	db, q, err := openDB(ctx, env, *dbPath, true)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	var acct provision.Account
+	err = provision.InTx(ctx, db.Write, q, func(q *queries.Queries) error {
+		acct, err = provision.CreateAccount(ctx, q, provision.NewAccount{
+			Email: addr, PasswordHash: string(hash), OrgName: orgName, Now: time.Now(),
+		})
+		return err
+	})
+	if database.IsUniqueViolation(err) {
+		return fmt.Errorf("a user with email %s already exists", addr)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.Stdout, acct.UserID, acct.OrgID)
+	return err
+}
+
+// readPassword prompts without echo on a terminal; otherwise it reads the first line of
+// stdin, so scripts can pipe the password in (never pass it as an argument: argv is
+// visible to every user of the machine).
+func readPassword(env Env) (string, error) {
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(env.Stderr, "Password: ")
+		p, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(env.Stderr, "Repeat password: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p) != string(again) {
+			return "", errors.New("the passwords do not match")
+		}
+		return string(p), nil
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		if errors.Is(err, io.EOF) {
+			return "", errors.New("no password on stdin: pipe it in as one line, or run in a terminal to be prompted")
+		}
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
