@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 
 	"keyport/database"
+	"keyport/handlers/parse"
 	"keyport/queries"
 )
 
@@ -31,6 +33,15 @@ func parseArgs(fs *flag.FlagSet, env Env, args []string) ([]string, error) {
 		args = fs.Args()[1:]
 	}
 	return pos, envDefaults(fs, env)
+}
+
+// parseFlags is parseArgs for a command that takes no positional arguments.
+func parseFlags(fs *flag.FlagSet, env Env, args []string) error {
+	pos, err := parseArgs(fs, env, args)
+	if err == nil && len(pos) > 0 {
+		err = fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	return err
 }
 
 // synopsis makes `-h` start with how the command is called.
@@ -60,4 +71,22 @@ func openDB(ctx context.Context, env Env, path string, create bool) (*database.D
 		return nil, nil, err
 	}
 	return db, queries.New(db.Write), nil
+}
+
+// emailFlag validates an --email value.
+func emailFlag(s string) (string, error) {
+	addr, err := parse.Email(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: --email: %v", errUsage, err)
+	}
+	return addr, nil
+}
+
+// userByEmail finds the user a command names by --email.
+func userByEmail(ctx context.Context, q *queries.Queries, addr string) (queries.User, error) {
+	u, err := q.GetUserByEmail(ctx, addr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("no user with email %s (see `keyport user create`)", addr)
+	}
+	return u, err
 }

@@ -27,16 +27,12 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	scopeList := fs.String("scopes", strings.Join(keyauth.AllScopes, ","), "comma-separated scopes")
 	expires := fs.String("expires-in", "0", "lifetime: days (30d) or a Go duration (12h); 0 means never")
 	dbPath := dbFlag(fs)
-	pos, err := parseArgs(fs, env, args)
-	if err != nil {
+	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
-	}
-	addr, err := parse.Email(*email)
+	addr, err := emailFlag(*email)
 	if err != nil {
-		return fmt.Errorf("%w: --email: %v", errUsage, err)
+		return err
 	}
 	keyName, err := parse.KeyName(*name)
 	if err != nil {
@@ -62,10 +58,7 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	user, err := q.GetUserByEmail(ctx, addr)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("no user with email %s (create one with `keyport user create`)", addr)
-	}
+	user, err := userByEmail(ctx, q, addr)
 	if err != nil {
 		return err
 	}
@@ -132,15 +125,17 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 	org := fs.String("org", "", "only keys of this organization id")
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	dbPath := dbFlag(fs)
-	pos, err := parseArgs(fs, env, args)
-	if err != nil {
+	if err := parseFlags(fs, env, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	if *email != "" && *org != "" {
 		return fmt.Errorf("%w: give --email or --org, not both", errUsage)
+	}
+	var addr string
+	if *email != "" {
+		if addr, err = emailFlag(*email); err != nil {
+			return err
+		}
 	}
 
 	db, q, err := openDB(ctx, env, *dbPath, false)
@@ -149,15 +144,8 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 	orgID := *org
-	if *email != "" {
-		addr, err := parse.Email(*email)
-		if err != nil {
-			return fmt.Errorf("%w: --email: %v", errUsage, err)
-		}
-		user, err := q.GetUserByEmail(ctx, addr)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("no user with email %s", addr)
-		}
+	if addr != "" {
+		user, err := userByEmail(ctx, q, addr)
 		if err != nil {
 			return err
 		}

@@ -22,12 +22,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the session cookie Secure (turn on behind TLS)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
-	pos, err := parseArgs(fs, env, args)
-	if err != nil {
+	if err := parseFlags(fs, env, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	if cfg.KeyRateLimit < 0 {
 		return fmt.Errorf("%w: -key-rate-limit must be 0 (unlimited) or more, not %d", errUsage, cfg.KeyRateLimit)

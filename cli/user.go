@@ -27,16 +27,12 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 	email := fs.String("email", "", "the user's email (required)")
 	org := fs.String("org", "", "name of the organization created for the user (default: from the email)")
 	dbPath := dbFlag(fs)
-	pos, err := parseArgs(fs, env, args)
-	if err != nil {
+	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
-	}
-	addr, err := parse.Email(*email)
+	addr, err := emailFlag(*email)
 	if err != nil {
-		return fmt.Errorf("%w: --email: %v", errUsage, err)
+		return err
 	}
 	orgName, err := parse.OrgName(*org, addr)
 	if err != nil {

@@ -11,14 +11,10 @@ import (
 func version(_ context.Context, env Env, args []string) error {
 	fs := newFlags("version", env)
 	synopsis(fs, "version")
-	pos, err := parseArgs(fs, env, args)
-	if err != nil {
+	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
-	}
-	_, err = fmt.Fprintln(env.Stdout, versionLine())
+	_, err := fmt.Fprintln(env.Stdout, versionLine())
 	return err
 }
 
