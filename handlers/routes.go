@@ -63,6 +63,8 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 	dash.GET("/integrations/api/keys/:id/revoke", s.revokeConfirm)
 	dash.POST("/integrations/api/keys/:id/revoke", s.revokeKey)
 	dash.DELETE("/integrations/api/keys/:id", s.revokeKey)
+	dash.GET("/products", s.productsPage)
+	dash.GET("/audit", s.auditPage)
 	return nil
 }
 

@@ -226,3 +226,86 @@ type ErrorPage struct {
 	Status  int
 	Message string
 }
+
+// MoreLink is a table's "Load more" row: the next page's URL (empty on the last page).
+type MoreLink struct {
+	URL  string
+	Cols int // columns the row spans
+}
+
+// AuditPage is the organization's audit log, one page of it.
+type AuditPage struct {
+	Layout
+	Events []AuditRow
+	More   MoreLink
+}
+
+// AuditRow is one audit event.
+type AuditRow struct {
+	Time        Moment
+	Actor       string // the member's email, or what was typed at a failed sign-in
+	Action      string // e.g. key_rolled
+	ActionLabel string // e.g. "Rolled key"
+	KeyName     string
+	Detail      string
+	IP          string
+}
+
+func auditRow(e queries.AuditEvent, now time.Time) AuditRow {
+	return AuditRow{
+		Time:        moment(e.CreatedAt, true, now),
+		Actor:       e.ActorEmail,
+		Action:      e.Action,
+		ActionLabel: actionLabel(e.Action),
+		KeyName:     e.KeyName,
+		Detail:      e.Detail,
+		IP:          e.IP,
+	}
+}
+
+// actionLabel names an audit action for people.
+func actionLabel(action string) string {
+	switch action {
+	case "signup":
+		return "Signed up"
+	case "login":
+		return "Signed in"
+	case "login_failed":
+		return "Failed sign-in"
+	case "key_created":
+		return "Created key"
+	case "key_rolled":
+		return "Rolled key"
+	case "key_revoked":
+		return "Revoked key"
+	}
+	return action
+}
+
+// ProductsPage is the organization's products, one page of them.
+type ProductsPage struct {
+	Layout
+	Products []ProductRow
+	More     MoreLink
+}
+
+// ProductRow is one product with the key that created it.
+type ProductRow struct {
+	ID      string
+	Name    string
+	Price   string // exact decimal, as the API returns it
+	Created Moment
+	KeyName string // empty when the product has no creating key on record
+	KeyHint string
+}
+
+func productRow(p queries.ListProductsWithKeysRow, now time.Time) ProductRow {
+	return ProductRow{
+		ID:      p.ID,
+		Name:    p.Name,
+		Price:   parse.FormatCents(p.PriceCents),
+		Created: moment(p.CreatedAt, true, now),
+		KeyName: p.KeyName,
+		KeyHint: p.KeyHint,
+	}
+}
