@@ -33,10 +33,15 @@ function request()
    return wrk.format(method, path, headers, body)
 end
 
+-- The latency quantiles go out on a fine grid, so bench/run can merge the distributions
+-- of several runs (rounds) into one.
 function done(summary, latency, requests)
    local e = summary.errors
+   local q = {}
+   for p = 0.5, 99.5, 0.5 do q[#q + 1] = latency:percentile(p) end
+   for _, p in ipairs({99.6, 99.7, 99.8, 99.9}) do q[#q + 1] = latency:percentile(p) end
    io.write(string.format(
-      'BENCH {"requests":%d,"duration_us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+      'BENCH {"requests":%d,"duration_us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"min_us":%d,"max_us":%d,"quantiles_us":[%s]}\n',
       summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-      latency:percentile(50), latency:percentile(99), latency.max))
+      latency.min, latency.max, table.concat(q, ",")))
 end

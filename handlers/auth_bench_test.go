@@ -14,10 +14,13 @@ import (
 	"keyport/apikey"
 	"keyport/database"
 	"keyport/keyauth"
+	"keyport/lastused"
+	"keyport/metrics"
 	"keyport/queries"
+	"keyport/ratelimit"
 )
 
-// benchKeyServer is a Server with just what requireKey needs, on a real SQLite file
+// benchKeyServer is a Server with what requireKey uses, on a real SQLite file
 // holding one valid key, which it returns.
 func benchKeyServer(b *testing.B) (*Server, string) {
 	b.Helper()
@@ -50,7 +53,14 @@ func benchKeyServer(b *testing.B) (*Server, string) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	return &Server{Keys: keyauth.NewVerifier(read), Now: time.Now}, key
+	// As the app builds it, with a rate limit too high to trigger.
+	return &Server{
+		Keys:    keyauth.NewVerifier(read),
+		Usage:   lastused.New(db.Write, write),
+		Limiter: ratelimit.New(100_000_000, time.Minute, 0),
+		Metrics: metrics.New(),
+		Now:     time.Now,
+	}, key
 }
 
 // BenchmarkRequireKey measures the auth middleware alone (the next handler does nothing):

@@ -6,14 +6,18 @@ import (
 	"strings"
 	"testing"
 
+	"keyport/app"
 	"keyport/testapp"
 )
+
+// highRateLimit keeps the limiter on, as keyport ships, but out of the way.
+func highRateLimit(c *app.Config) { c.KeyRateLimit = 100_000_000 }
 
 // BenchmarkCreateProduct sends POST /api/products through the whole router (request log,
 // security headers, key check, body parse, INSERT on a real SQLite file, JSON response),
 // without the network: what keyport adds to a bare insert.
 func BenchmarkCreateProduct(b *testing.B) {
-	a := testapp.New(b)
+	a := testapp.New(b, highRateLimit)
 	key, _ := a.Signup(b, "bench@example.com").CreateKey("bench")
 	const body = `{"name":"Widget","price":9.99}`
 	for b.Loop() {
@@ -30,7 +34,7 @@ func BenchmarkCreateProduct(b *testing.B) {
 
 // BenchmarkListProducts reads the first page of products through the whole router.
 func BenchmarkListProducts(b *testing.B) {
-	a := testapp.New(b)
+	a := testapp.New(b, highRateLimit)
 	key, _ := a.Signup(b, "bench@example.com").CreateKey("bench")
 	for range 50 {
 		if resp, body := a.API(b, http.MethodPost, "/api/products", key, `{"name":"Widget","price":9.99}`); resp.StatusCode != http.StatusCreated {

@@ -41,7 +41,7 @@ type config struct {
 	root, out, data   string
 	duration, warmup  time.Duration
 	conns, threads    int
-	repeat            int
+	repeat, rounds    int
 	datasets, only    string
 	profile           bool
 	rateLimit         string
@@ -57,9 +57,10 @@ func main() {
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured wrk run before each measured one")
 	flag.IntVar(&c.conns, "c", 32, "wrk connections")
 	flag.IntVar(&c.threads, "t", 2, "wrk threads")
+	flag.IntVar(&c.rounds, "rounds", 2, "split each row's measured time into this many turns, taken in ABBA order with the rows it is compared to")
 	flag.IntVar(&c.repeat, "repeat", 1, "run everything this many times and report the spread")
 	flag.StringVar(&c.datasets, "datasets", "1k,1m", "datasets to run, comma-separated")
-	flag.StringVar(&c.only, "only", "", "run only scenarios whose name contains this")
+	flag.StringVar(&c.only, "only", "", "run only the groups of rows with a scenario whose name contains this")
 	flag.BoolVar(&c.profile, "pprof", false, "run keyport with a pprof listener (bench/pprof) and save a CPU profile of each keyport run")
 	flag.StringVar(&c.rateLimit, "key-rate-limit", "100000000", "keyport's per-key limit (requests a minute): on, but too high to trigger")
 	flag.IntVar(&c.unknownKeys, "unknown-keys", 300_000, "distinct well-formed unknown keys to spray")
@@ -130,7 +131,7 @@ func run(ctx context.Context, c *config) error {
 		var results []result
 		for _, m := range manifests {
 			logf("run %d/%d, dataset %s", rep+1, c.repeat, m.Spec.Name)
-			rs, err := runDataset(ctx, c, m, unknown, badsum, rep)
+			rs, err := runDataset(ctx, c, m, unknown, badsum)
 			if err != nil {
 				return err
 			}
@@ -153,7 +154,7 @@ func run(ctx context.Context, c *config) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// target is one side of a scenario: which server, and what wrk sends it.
+// target is what wrk sends to one server.
 type target struct {
 	server  string // "keyport" or "floor"
 	method  string
@@ -164,58 +165,73 @@ type target struct {
 	status  int      // every response must have it
 }
 
-type scenario struct {
-	name     string
-	keyport  target
-	floor    *target // measured right after keyport, as its baseline
-	baseline string  // otherwise: the scenario whose keyport row is the baseline
+// row is one line of the table: a scenario on one server, and the row it is compared to.
+type row struct {
+	scenario string
+	t        target
+	base     *ref
 }
 
-// result is one wrk run.
+type ref struct{ scenario, server string }
+
+// result is one row's measurement, merged over its rounds.
 type result struct {
 	Dataset, Scenario, Server string
-	Baseline                  string // "floor" or a scenario name
+	Baseline                  *Ref `json:",omitempty"`
 	Requests                  int
 	RPS                       float64
 	P50, P99                  time.Duration
-	RSSKiB                    int64 // VmHWM of the server after the run
+	RSSKiB                    int64 // VmHWM of the server after the row's last round
 	Note                      string
 }
 
-func scenarios(m seed.Manifest, unknown, badsum, dashCookie string) []scenario {
+// Ref names a row in the same dataset.
+type Ref struct{ Scenario, Server string }
+
+// groups lists the rows by the group they are measured in: the rows of a group take turns
+// within one stretch of time, so each is compared with its baseline under the same load
+// from everything else on the machine.
+func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
 	const body = `{"name":"Widget","price":9.99}`
-	deep := parse.EncodeCursor(m.MinSeq + 21)
-	ss := []scenario{
-		{name: "no-work route", keyport: target{method: "GET", path: "/api/none", keys: m.KeysFile, status: 404},
-			floor: &target{method: "GET", path: "/nowork", keys: m.KeysFile, status: 200}},
-		{name: "403 unknown key", keyport: target{method: "GET", path: "/api/products", keys: unknown, status: 403}, baseline: "no-work route"},
-		{name: "403 bad checksum", keyport: target{method: "GET", path: "/api/products", keys: badsum, status: 403}, baseline: "no-work route"},
-		{name: "POST /api/products", keyport: target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201},
-			floor: &target{method: "POST", path: "/products", body: body, keys: m.KeysFile, status: 201}},
-		{name: "GET first page", keyport: target{method: "GET", path: "/api/products", keys: m.KeysFile, status: 200},
-			floor: &target{method: "GET", path: "/products", keys: m.KeysFile, status: 200}},
-		{name: "GET deep page", keyport: target{method: "GET", path: "/api/products?cursor=" + deep, keys: m.KeysFile, status: 200},
-			floor: &target{method: "GET", path: "/products?before=" + strconv.FormatInt(m.MinSeq+21, 10), keys: m.KeysFile, status: 200}},
+	deep := m.MinSeq + 21
+	kp := func(t target) target { t.server = "keyport"; return t }
+	fl := func(t target) target { t.server = "floor"; return t }
+	vsFloor := func(s string) *ref { return &ref{s, "floor"} }
+	const noWork = "no-work route"
+	gs := [][]row{
+		{
+			{noWork, kp(target{method: "GET", path: "/api/none", keys: m.KeysFile, status: 404}), vsFloor(noWork)},
+			{noWork, fl(target{method: "GET", path: "/nowork", keys: m.KeysFile, status: 200}), nil},
+			{"403 unknown key", kp(target{method: "GET", path: "/api/products", keys: unknown, status: 403}), &ref{noWork, "keyport"}},
+			{"403 bad checksum", kp(target{method: "GET", path: "/api/products", keys: badsum, status: 403}), &ref{noWork, "keyport"}},
+		},
+		{
+			{"POST /api/products", kp(target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201}), vsFloor("POST /api/products")},
+			{"POST /api/products", fl(target{method: "POST", path: "/products", body: body, keys: m.KeysFile, status: 201}), nil},
+		},
+		{
+			{"GET first page", kp(target{method: "GET", path: "/api/products", keys: m.KeysFile, status: 200}), vsFloor("GET first page")},
+			{"GET first page", fl(target{method: "GET", path: "/products", keys: m.KeysFile, status: 200}), nil},
+		},
+		{
+			{"GET deep page", kp(target{method: "GET", path: "/api/products?cursor=" + parse.EncodeCursor(deep), keys: m.KeysFile, status: 200}), vsFloor("GET deep page")},
+			{"GET deep page", fl(target{method: "GET", path: "/products?before=" + strconv.FormatInt(deep, 10), keys: m.KeysFile, status: 200}), nil},
+		},
 	}
 	if dashCookie != "" {
 		cookie := "Cookie: " + dashCookie
-		ss = append(ss,
-			scenario{name: "dashboard keys first page", keyport: target{method: "GET", path: "/dashboard/integrations/api", headers: []string{cookie}, status: 200}, baseline: "-"},
-			scenario{name: "dashboard keys deep page", keyport: target{method: "GET",
+		const first = "dashboard keys first page"
+		gs = append(gs, []row{
+			{first, kp(target{method: "GET", path: "/dashboard/integrations/api", headers: []string{cookie}, status: 200}), nil},
+			{"dashboard keys deep page", kp(target{method: "GET",
 				path:    "/dashboard/integrations/api?cursor=" + parse.EncodeCursor(m.DashMinSeq+51),
-				headers: []string{cookie, "HX-Request: true"}, status: 200}, baseline: "dashboard keys first page"})
+				headers: []string{cookie, "HX-Request: true"}, status: 200}), &ref{first, "keyport"}},
+		})
 	}
-	for i := range ss {
-		ss[i].keyport.server = "keyport"
-		if ss[i].floor != nil {
-			ss[i].floor.server = "floor"
-			ss[i].baseline = "floor"
-		}
-	}
-	return ss
+	return gs
 }
 
-func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum string, rep int) ([]result, error) {
+func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum string) ([]result, error) {
 	work := filepath.Join(c.out, "work-"+m.Spec.Name)
 	if err := os.RemoveAll(work); err != nil {
 		return nil, err
@@ -229,13 +245,13 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 	}
 
 	kpAddr, flAddr, ppAddr := freeAddr(), freeAddr(), freeAddr()
-	kp, err := start(ctx, c, filepath.Join(work, "keyport.log"), []string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_PPROF=" + ppAddr, "KEYPORT_BENCH_ROOT=" + c.root},
+	kp, err := start(c, filepath.Join(work, "keyport.log"), []string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_PPROF=" + ppAddr, "KEYPORT_BENCH_ROOT=" + c.root},
 		c.keyport, "serve", "-addr", kpAddr, "-db", db)
 	if err != nil {
 		return nil, err
 	}
 	defer kp.stop()
-	fl, err := start(ctx, c, filepath.Join(work, "floor.log"), nil, c.floorBin, "-addr", flAddr, "-db", db, "-org", m.OrgID, "-key", m.KeyID)
+	fl, err := start(c, filepath.Join(work, "floor.log"), nil, c.floorBin, "-addr", flAddr, "-db", db, "-org", m.OrgID, "-key", m.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -252,108 +268,191 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 			return nil, err
 		}
 	}
+	servers := map[string]struct {
+		p    *proc
+		base string
+	}{"keyport": {kp, "http://" + kpAddr}, "floor": {fl, "http://" + flAddr}}
 
 	var results []result
-	for i, s := range scenarios(m, unknown, badsum, cookie) {
-		if c.only != "" && !strings.Contains(s.name, c.only) {
+	for _, g := range groups(m, unknown, badsum, cookie) {
+		if c.only != "" && !slices.ContainsFunc(g, func(r row) bool { return strings.Contains(r.scenario, c.only) }) {
 			continue
 		}
-		type side struct {
-			t    target
-			proc *proc
-			addr string
-		}
-		sides := []side{{s.keyport, kp, kpAddr}}
-		if s.floor != nil {
-			// Alternate which server goes first, so neither always runs on a machine the
-			// other has just warmed or heated.
-			f := side{*s.floor, fl, flAddr}
-			if (i+rep)%2 == 0 {
-				sides = append(sides, f)
-			} else {
-				sides = append([]side{f}, sides...)
+		for _, r := range g {
+			srv := servers[r.t.server]
+			if err := probe(srv.base, r.t); err != nil {
+				return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
+			}
+			if c.warmup > 0 {
+				if _, err := wrk(ctx, c, c.warmup, srv.base, r.t); err != nil {
+					return nil, err
+				}
 			}
 		}
-		for _, sd := range sides {
-			var prof string
-			if c.profile && sd.t.server == "keyport" {
-				prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s.pprof", m.Spec.Name, slug(s.name)))
+		// Rounds go forward, then backward (ABBA...), so a steady drift in the machine's
+		// load weighs on every row alike.
+		runs := make([][]wrkRun, len(g))
+		for round := range c.rounds {
+			for j := range g {
+				i := j
+				if round%2 == 1 {
+					i = len(g) - 1 - j
+				}
+				r, srv := g[i], servers[g[i].t.server]
+				var prof string
+				if c.profile && r.t.server == "keyport" {
+					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), round))
+				}
+				w, err := measure(ctx, c, c.duration/time.Duration(c.rounds), srv.base, r.t, prof, ppAddr)
+				if err != nil {
+					return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
+				}
+				runs[i] = append(runs[i], w)
 			}
-			r, err := measure(ctx, c, "http://"+sd.addr, sd.t, sd.proc, prof, ppAddr)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", s.name, sd.t.server, err)
+		}
+		for i, r := range g {
+			res := merge(runs[i], r.t.status)
+			res.Dataset, res.Scenario, res.Server = m.Spec.Name, r.scenario, r.t.server
+			if r.base != nil {
+				res.Baseline = &Ref{r.base.scenario, r.base.server}
 			}
-			r.Dataset, r.Scenario = m.Spec.Name, s.name
-			if sd.t.server == "keyport" {
-				r.Baseline = s.baseline
+			if res.RSSKiB, err = servers[r.t.server].p.peakRSS(); err != nil {
+				return nil, err
 			}
-			logf("  %-28s %-7s %8.0f req/s  p50 %-8s p99 %-8s rss %d MiB %s", s.name, r.Server, r.RPS, r.P50, r.P99, r.RSSKiB>>10, r.Note)
-			results = append(results, r)
+			logf("  %-28s %-7s %8.0f req/s  p50 %-9s p99 %-9s rss %3d MiB %s", res.Scenario, res.Server, res.RPS, res.P50, res.P99, res.RSSKiB>>10, res.Note)
+			results = append(results, res)
 		}
 	}
 	return results, nil
 }
 
-func measure(ctx context.Context, c *config, base string, t target, p *proc, profile, pprofAddr string) (result, error) {
-	r := result{Server: t.server}
-	if err := probe(base, t); err != nil {
-		return r, err
-	}
-	if c.warmup > 0 {
-		if _, err := wrk(ctx, c, c.warmup, base, t); err != nil {
-			return r, err
-		}
-	}
+// wrkRun is what wrk.lua prints for one run.
+type wrkRun struct {
+	Requests    int       `json:"requests"`
+	DurationUS  int64     `json:"duration_us"`
+	Non2xx      int       `json:"non2xx"`
+	Connect     int       `json:"connect"`
+	Read        int       `json:"read"`
+	Write       int       `json:"write"`
+	Timeout     int       `json:"timeout"`
+	MinUS       float64   `json:"min_us"`
+	MaxUS       float64   `json:"max_us"`
+	QuantilesUS []float64 `json:"quantiles_us"`
+}
+
+func measure(ctx context.Context, c *config, d time.Duration, base string, t target, profile, pprofAddr string) (wrkRun, error) {
+	var w wrkRun
 	done := make(chan error, 1)
 	if profile != "" {
-		go func() { done <- saveProfile(pprofAddr, c.duration, profile) }()
+		go func() { done <- saveProfile(pprofAddr, d, profile) }()
 	}
-	out, err := wrk(ctx, c, c.duration, base, t)
+	out, err := wrk(ctx, c, d, base, t)
 	if err != nil {
-		return r, err
+		return w, err
 	}
 	if profile != "" {
 		if err := <-done; err != nil {
 			logf("profile: %v", err)
 		}
 	}
-	var w struct {
-		Requests   int   `json:"requests"`
-		DurationUS int64 `json:"duration_us"`
-		Non2xx     int   `json:"non2xx"`
-		Connect    int   `json:"connect"`
-		Read       int   `json:"read"`
-		Write      int   `json:"write"`
-		Timeout    int   `json:"timeout"`
-		P50US      int64 `json:"p50_us"`
-		P99US      int64 `json:"p99_us"`
-	}
 	if err := json.Unmarshal(out, &w); err != nil {
-		return r, fmt.Errorf("wrk output: %w: %s", err, out)
+		return w, fmt.Errorf("wrk output: %w: %s", err, out)
 	}
-	r.Requests = w.Requests
-	r.RPS = float64(w.Requests) / (float64(w.DurationUS) / 1e6)
-	r.P50 = time.Duration(w.P50US) * time.Microsecond
-	r.P99 = time.Duration(w.P99US) * time.Microsecond
-	r.RSSKiB, err = p.peakRSS()
-	if err != nil {
-		return r, err
+	if len(w.QuantilesUS) != len(quantileGrid) {
+		return w, fmt.Errorf("wrk output: %d quantiles, want %d", len(w.QuantilesUS), len(quantileGrid))
 	}
-	// wrk counts statuses outside 2xx/3xx as errors: all of them when the scenario expects
-	// an error status, none otherwise.
-	want := 0
-	if t.status >= 400 {
-		want = w.Requests
+	return w, nil
+}
+
+// merge combines a row's rounds: requests/s over their total time, and percentiles of
+// the pooled latency distribution.
+func merge(runs []wrkRun, status int) result {
+	var r result
+	var us int64
+	var bad, sock int
+	for _, w := range runs {
+		r.Requests += w.Requests
+		us += w.DurationUS
+		// wrk counts statuses outside 2xx/3xx as errors: all of them when the scenario
+		// expects an error status, none otherwise.
+		if status >= 400 {
+			bad += w.Requests - w.Non2xx
+		} else {
+			bad += w.Non2xx
+		}
+		sock += w.Connect + w.Read + w.Write + w.Timeout
 	}
+	r.RPS = float64(r.Requests) / (float64(us) / 1e6)
+	r.P50 = time.Duration(pooledQuantile(runs, 50) * float64(time.Microsecond))
+	r.P99 = time.Duration(pooledQuantile(runs, 99) * float64(time.Microsecond))
 	var notes []string
-	if w.Non2xx != want {
-		notes = append(notes, fmt.Sprintf("%d of %d responses had an unexpected status", abs(w.Non2xx-want), w.Requests))
+	if bad > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d responses had an unexpected status", bad, r.Requests))
 	}
-	if n := w.Connect + w.Read + w.Write + w.Timeout; n > 0 {
-		notes = append(notes, fmt.Sprintf("%d socket errors", n))
+	if sock > 0 {
+		notes = append(notes, fmt.Sprintf("%d socket errors", sock))
 	}
 	r.Note = strings.Join(notes, "; ")
-	return r, nil
+	return r
+}
+
+// quantileGrid is the percentiles wrk.lua prints, in order.
+var quantileGrid = func() []float64 {
+	var g []float64
+	for p := 0.5; p <= 99.5; p += 0.5 {
+		g = append(g, p)
+	}
+	return append(g, 99.6, 99.7, 99.8, 99.9)
+}()
+
+// cdf estimates the share of a run's requests that took at most x µs, interpolating
+// between the printed percentiles.
+func (w wrkRun) cdf(x float64) float64 {
+	q := w.QuantilesUS
+	switch {
+	case x < w.MinUS:
+		return 0
+	case x >= w.MaxUS:
+		return 1
+	case x < q[0]:
+		return quantileGrid[0] / 100 * (x - w.MinUS) / max(q[0]-w.MinUS, 1)
+	}
+	for i := len(q) - 1; i >= 0; i-- {
+		if q[i] <= x {
+			lo, hi, plo, phi := q[i], w.MaxUS, quantileGrid[i], 100.0
+			if i+1 < len(q) {
+				hi, phi = q[i+1], quantileGrid[i+1]
+			}
+			if hi <= lo {
+				return plo / 100
+			}
+			return (plo + (phi-plo)*(x-lo)/(hi-lo)) / 100
+		}
+	}
+	return 0
+}
+
+// pooledQuantile is the p-th percentile of all the runs' requests taken together.
+func pooledQuantile(runs []wrkRun, p float64) float64 {
+	lo, hi := runs[0].MinUS, runs[0].MaxUS
+	var n float64
+	for _, w := range runs {
+		lo, hi = min(lo, w.MinUS), max(hi, w.MaxUS)
+		n += float64(w.Requests)
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		var below float64
+		for _, w := range runs {
+			below += float64(w.Requests) * w.cdf(mid)
+		}
+		if below/n >= p/100 {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
 }
 
 func wrk(ctx context.Context, c *config, d time.Duration, base string, t target) ([]byte, error) {
@@ -507,7 +606,7 @@ type proc struct {
 	done chan struct{}
 }
 
-func start(ctx context.Context, c *config, logPath string, env []string, bin string, args ...string) (*proc, error) {
+func start(c *config, logPath string, env []string, bin string, args ...string) (*proc, error) {
 	lf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err

@@ -15,15 +15,11 @@ type ratio struct {
 }
 
 func baselineOf(rs []result, r result) (result, bool) {
-	if r.Server != "keyport" || r.Baseline == "" || r.Baseline == "-" {
+	if r.Baseline == nil {
 		return result{}, false
 	}
 	for _, b := range rs {
-		if b.Dataset != r.Dataset {
-			continue
-		}
-		if r.Baseline == "floor" && b.Server == "floor" && b.Scenario == r.Scenario ||
-			b.Server == "keyport" && b.Scenario == r.Baseline {
+		if b.Dataset == r.Dataset && b.Scenario == r.Baseline.Scenario && b.Server == r.Baseline.Server {
 			return b, true
 		}
 	}
@@ -53,11 +49,12 @@ func printTable(w io.Writer, rs []result) {
 		base := ""
 		if x.ok {
 			cols = []string{f2(x.RPS), f2(x.P50), f2(x.P99), ""}
-			base = r.Baseline
-			if r.Baseline == "floor" {
+			base = r.Baseline.Server
+			if r.Baseline.Server == "floor" {
 				cols[3] = f2(x.RSS)
-			} else {
-				base = "keyport " + r.Baseline
+			}
+			if r.Baseline.Scenario != r.Scenario {
+				base += " " + r.Baseline.Scenario
 			}
 		}
 		note := ""
