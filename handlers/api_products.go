@@ -55,7 +55,7 @@ func (s *Server) createProduct(c echo.Context) error {
 	k := keyFrom(c)
 	now := s.Now().UnixMilli()
 	id := randid.New("prod")
-	if _, err := s.Write.CreateProduct(c.Request().Context(), queries.CreateProductParams{
+	if err := s.Write.CreateProduct(c.Request().Context(), queries.CreateProductParams{
 		ID: id, OrgID: k.OrgID, Name: in.Name, PriceCents: in.PriceCents, CreatedAt: now,
 		KeyID: sql.NullString{String: k.ID, Valid: true},
 	}); err != nil {

@@ -1,7 +1,9 @@
--- name: CreateProduct :one
+-- name: CreateProduct :exec
+-- No RETURNING: read through QueryRow, such a statement is never stepped to its end, and
+-- SQLite runs the WAL auto-checkpoint only when a statement finishes in autocommit mode,
+-- so under a stream of inserts the WAL would grow without bound (docs/PERFORMANCE.md).
 INSERT INTO products (id, org_id, name, price_cents, created_at, key_id)
-VALUES (?, ?, ?, ?, ?, ?)
-RETURNING seq;
+VALUES (?, ?, ?, ?, ?, ?);
 
 -- name: ListProducts :many
 -- Newest first, starting below the cursor `before` (a seq).

@@ -10,10 +10,9 @@ import (
 	"database/sql"
 )
 
-const createProduct = `-- name: CreateProduct :one
+const createProduct = `-- name: CreateProduct :exec
 INSERT INTO products (id, org_id, name, price_cents, created_at, key_id)
 VALUES (?, ?, ?, ?, ?, ?)
-RETURNING seq
 `
 
 type CreateProductParams struct {
@@ -25,8 +24,11 @@ type CreateProductParams struct {
 	KeyID      sql.NullString
 }
 
-func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) (int64, error) {
-	row := q.queryRow(ctx, q.createProductStmt, createProduct,
+// No RETURNING: read through QueryRow, such a statement is never stepped to its end, and
+// SQLite runs the WAL auto-checkpoint only when a statement finishes in autocommit mode,
+// so under a stream of inserts the WAL would grow without bound (docs/PERFORMANCE.md).
+func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) error {
+	_, err := q.exec(ctx, q.createProductStmt, createProduct,
 		arg.ID,
 		arg.OrgID,
 		arg.Name,
@@ -34,9 +36,7 @@ func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) (i
 		arg.CreatedAt,
 		arg.KeyID,
 	)
-	var seq int64
-	err := row.Scan(&seq)
-	return seq, err
+	return err
 }
 
 const getProduct = `-- name: GetProduct :one

@@ -117,7 +117,7 @@ func (f *floor) create(w http.ResponseWriter, r *http.Request) {
 	p := product{ID: randid.New("prod"), Name: in.Name, Price: json.Number(strconv.FormatFloat(in.Price, 'f', -1, 64))}
 	now := time.Now().UnixMilli()
 	p.CreatedAt = time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")
-	if _, err := f.write.CreateProduct(r.Context(), queries.CreateProductParams{
+	if err := f.write.CreateProduct(r.Context(), queries.CreateProductParams{
 		ID: p.ID, OrgID: f.org, Name: in.Name, PriceCents: int64(math.Round(in.Price * 100)), CreatedAt: now,
 		KeyID: sql.NullString{String: f.key, Valid: f.key != ""},
 	}); err != nil {

@@ -201,16 +201,20 @@ func Seed(ctx context.Context, dir string, spec Spec, migrations []string) (Mani
 	}
 
 	for i := range spec.Products {
-		seq, err := q.CreateProduct(ctx, queries.CreateProductParams{
-			ID: randid.New("prod"), OrgID: m.OrgID, Name: fmt.Sprintf("Seeded product %d", i),
+		id := randid.New("prod")
+		if err := q.CreateProduct(ctx, queries.CreateProductParams{
+			ID: id, OrgID: m.OrgID, Name: fmt.Sprintf("Seeded product %d", i),
 			PriceCents: int64(100 + i%100000), CreatedAt: now + int64(i),
 			KeyID: sql.NullString{String: m.KeyID, Valid: m.KeyID != ""},
-		})
-		if err != nil {
+		}); err != nil {
 			return m, err
 		}
 		if i == 0 {
-			m.MinSeq = seq
+			p, err := q.GetProduct(ctx, queries.GetProductParams{OrgID: m.OrgID, ID: id})
+			if err != nil {
+				return m, err
+			}
+			m.MinSeq = p.Seq
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,0 +1,40 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"keyport/testapp"
+)
+
+// SQLite checkpoints the WAL automatically only when a statement runs to its end in
+// autocommit mode. A write read through QueryRow (INSERT … RETURNING) never does, so a
+// stream of product inserts alone would grow the WAL without bound, and the first other
+// write to commit would then pay for copying all of it back, stalling every request.
+func TestProductInsertsLetTheWALCheckpoint(t *testing.T) {
+	a := testapp.New(t, highRateLimit)
+	key, _ := a.Signup(t, "wal@example.com").CreateKey("wal")
+	// Each insert appends three or four pages to the WAL; 1,500 of them would make it
+	// over 20 MiB if it were never checkpointed, and SQLite's default checkpoint
+	// threshold of 1,000 pages keeps it near 4 MiB.
+	for range 1500 {
+		req := httptest.NewRequest(http.MethodPost, "/api/products", strings.NewReader(`{"name":"Widget","price":1}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", key)
+		rec := httptest.NewRecorder()
+		a.Echo.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+	fi, err := os.Stat(a.DBPath + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, limit := fi.Size(), int64(8<<20); got > limit {
+		t.Errorf("WAL is %d bytes after 1,500 inserts, want at most %d: it is not being checkpointed", got, limit)
+	}
+}
