@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"database/sql"
-	"errors"
 	"net/http"
 	"time"
 
@@ -86,9 +85,6 @@ func (s *Server) rollKey(c echo.Context) error {
 	})
 	// The old key's expiry changed: no cached verification may outlive that.
 	s.Keys.Invalidate()
-	if errors.Is(err, errNotRollable) {
-		return errNotRollable
-	}
 	if err != nil {
 		return err
 	}
