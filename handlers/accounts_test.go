@@ -301,6 +301,10 @@ func TestSessionCookie(t *testing.T) {
 				if ck.Path != "/" {
 					t.Errorf("Path = %q, want /", ck.Path)
 				}
+				// scs runs on the real clock: the cookie lives for the 12 h idle timeout.
+				if d := time.Duration(ck.MaxAge) * time.Second; d < 12*time.Hour-time.Minute || d > 12*time.Hour+time.Minute {
+					t.Errorf("Max-Age = %v, want the 12 h idle timeout", d)
+				}
 			}
 			if !found {
 				t.Fatalf("signup set no %s cookie: %v", sessionCookie, resp.Header.Values("Set-Cookie"))
