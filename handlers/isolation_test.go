@@ -46,7 +46,7 @@ func TestOrganizationIsolation(t *testing.T) {
 		}
 	})
 
-	t.Run("revoke", func(t *testing.T) {
+	t.Run("revoke and roll", func(t *testing.T) {
 		for _, r := range []struct {
 			method, path string
 			htmx         bool
@@ -56,6 +56,9 @@ func TestOrganizationIsolation(t *testing.T) {
 			{"POST", dashboard + "/keys/" + aliceKeyID + "/revoke", false},
 			{"DELETE", dashboard + "/keys/" + aliceKeyID, true},
 			{"DELETE", dashboard + "/keys/" + aliceKeyID, false},
+			{"GET", dashboard + "/keys/" + aliceKeyID + "/roll", true},
+			{"POST", dashboard + "/keys/" + aliceKeyID + "/roll?grace=0", false},
+			{"POST", dashboard + "/keys/" + aliceKeyID + "/roll?grace=0", true},
 		} {
 			var headers []string
 			if r.htmx {
@@ -72,8 +75,11 @@ func TestOrganizationIsolation(t *testing.T) {
 		if resp, body := a.API(t, http.MethodGet, "/api/products", aliceKey, ""); resp.StatusCode != http.StatusOK {
 			t.Errorf("alice's key after bob's attempts: %d %s", resp.StatusCode, body)
 		}
-		if _, body := alice.Get(dashboard); !strings.Contains(body, `data-status="active"`) {
-			t.Error("alice's key is no longer shown active")
+		if _, body := alice.Get(dashboard); rowStatus(body, aliceKeyID) != "active" {
+			t.Errorf("alice's key is shown %q, want active", rowStatus(body, aliceKeyID))
+		}
+		if got := keyCount(t, a, "alice@example.com"); got != 1 {
+			t.Errorf("alice has %d keys, want 1", got)
 		}
 	})
 

@@ -39,6 +39,8 @@ func TestCrossOriginRefused(t *testing.T) {
 				{"create key (htmx)", owner, "POST", dashboard + "/keys", url.Values{"name": {"evil"}, "scopes": {"products:read"}}, true},
 				{"revoke", owner, "POST", dashboard + "/keys/" + id + "/revoke", url.Values{}, false},
 				{"revoke (htmx)", owner, "DELETE", dashboard + "/keys/" + id, nil, true},
+				{"roll", owner, "POST", dashboard + "/keys/" + id + "/roll", url.Values{"grace": {"0"}}, false},
+				{"roll (htmx)", owner, "POST", dashboard + "/keys/" + id + "/roll", url.Values{"grace": {"1h"}}, true},
 				{"logout", owner, "POST", "/logout", url.Values{}, false},
 				{"login", stranger, "POST", "/login", url.Values{"email": {"owner@example.com"}, "password": {testapp.Password}}, false},
 				{"signup", stranger, "POST", "/signup", url.Values{"email": {"planted@example.com"}, "password": {testapp.Password}}, false},
