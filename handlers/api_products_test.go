@@ -1,8 +1,11 @@
 package handlers_test
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -442,5 +445,42 @@ func TestAPIRoutingErrors(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A key that fails its checksum is refused before any database query: with every
+// database connection held by the test, such requests are still answered.
+func TestBadChecksumSkipsDatabase(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	key, _ := a.Signup(t, "offline@example.com").CreateKey("k")
+
+	ctx := context.Background()
+	for _, pool := range []*sql.DB{a.DB.Read, a.DB.Write} {
+		for pool.Stats().InUse < pool.Stats().MaxOpenConnections {
+			conn, err := pool.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, k := range []string{breakChecksum(key), key[:len(key)-1], "kp_nope", key + "x"} {
+		req, err := http.NewRequest(http.MethodGet, a.URL+"/api/products", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("x-api-key", k)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("a malformed key waited for the database: %v", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAPIError(t, resp, string(body), http.StatusForbidden, "invalid_api_key", "Invalid API Key")
 	}
 }
