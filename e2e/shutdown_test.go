@@ -62,6 +62,24 @@ func TestGracefulShutdown(t *testing.T) {
 	acct := signup(t, s, "shutdown@example.com", 1)
 	key := acct.Keys[0]
 
+	// The first use of the key is written by the periodic flush; later uses within a
+	// minute wait in memory, so only the flush at shutdown can write the in-flight ones.
+	if r := callAPI(context.Background(), http.DefaultClient, "GET", s.URL+"/api/products", key, ""); r.Status != http.StatusOK {
+		t.Fatalf("first use: %d %s", r.Status, r.Body)
+	}
+	live := openDB(t, s.DB)
+	var firstUse int64
+	for deadline := time.Now().Add(30 * time.Second); firstUse == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the key's first use was not written within 30 s")
+		}
+		if err := live.QueryRow("SELECT coalesce(last_used_at, 0) FROM api_keys WHERE id = ?", acct.KeyIDs[0]).Scan(&firstUse); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live.Close()
+
+	inflightSent := time.Now().UnixMilli()
 	var inflight []*slowRequest
 	for i := range 4 {
 		inflight = append(inflight, startSlow(t, s.Addr, "POST", "/api/products", key,
@@ -119,5 +137,12 @@ func TestGracefulShutdown(t *testing.T) {
 		if !got[id] {
 			t.Errorf("product %s answered 201 during shutdown but is not in the database", id)
 		}
+	}
+	var lastUsed int64
+	if err := db.QueryRow("SELECT last_used_at FROM api_keys WHERE id = ?", acct.KeyIDs[0]).Scan(&lastUsed); err != nil {
+		t.Fatal(err)
+	}
+	if lastUsed < inflightSent {
+		t.Errorf("last_used_at = %d, before the in-flight requests (%d): the shutdown did not flush it (first use %d)", lastUsed, inflightSent, firstUse)
 	}
 }
