@@ -18,6 +18,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 		return err
 	}
 	s.dummyHash = hash
+	s.Sessions.ErrorFunc = s.sessionError
 
 	e.HTTPErrorHandler = s.handleError
 	// The peer address, not X-Forwarded-For: the login throttle counts per IP and a
@@ -46,7 +47,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
 	// because an Echo group with middleware at prefix "" would also catch /api's 404s.
-	web := []echo.MiddlewareFunc{echo.WrapMiddleware(s.Sessions.LoadAndSave), sameOrigin(), s.loadMember}
+	web := []echo.MiddlewareFunc{echo.WrapMiddleware(s.loadAndSave), sameOrigin(), s.loadMember}
 	e.GET("/", s.home, web...)
 	e.GET("/signup", s.signupForm, web...)
 	e.POST("/signup", s.signup, web...)
