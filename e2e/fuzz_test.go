@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"keyport/handlers/parse"
+	"keyport/testapp"
+)
+
+// These fuzz targets go through the real router (testapp: the app in-process on a
+// temporary SQLite file), so one process can try many inputs a second. Their seeds run
+// with every `go test`; `go test ./e2e -run '^$' -fuzz FuzzX` searches further.
+
+func postRaw(t *testing.T, a *testapp.App, path, ctype string, body []byte, headers ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, a.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func rows(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// FuzzProductAPI sends any body to POST /api/products: never a 5xx; a 201 only for a
+// body parse.Product accepts, answering with exactly the name and price it parsed and
+// storing one row; any other answer stores nothing.
+func FuzzProductAPI(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"Widget","price":9.99}`, `{"name":"a","price":1e2}`, `{"name":"a","price":-0}`,
+		`{"name":"a","price":NaN}`, `{"name":"a\u0000","price":1}`, `{"name":"a","price":1}{}`,
+		`{"name":"a","name":"a","price":1}`, `[`, ``, "\xff",
+	} {
+		f.Add([]byte(s))
+	}
+	a := testapp.New(f)
+	key, _ := a.Signup(f, "fuzz@example.com").CreateKey("fuzz")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before := rows(t, a.DB.Read, "products")
+		status, resp := postRaw(t, a, "/api/products", "application/json", body, "x-api-key", key)
+		if status >= 500 {
+			t.Fatalf("%d for %q: %s", status, body, resp)
+		}
+		in, perr := parse.Product(body)
+		after := rows(t, a.DB.Read, "products")
+		if status != http.StatusCreated {
+			if perr == nil && len(body) <= 64<<10 {
+				t.Fatalf("%d for %q, which parse.Product accepts: %s", status, body, resp)
+			}
+			if after != before {
+				t.Fatalf("%d for %q but %d rows were added", status, body, after-before)
+			}
+			var e struct{ Message, Code string }
+			if err := json.Unmarshal([]byte(resp), &e); err != nil || e.Message == "" || e.Code == "" {
+				t.Fatalf("error body %q is not the API's shape", resp)
+			}
+			return
+		}
+		if perr != nil {
+			t.Fatalf("201 for %q, which parse.Product rejects: %v", body, perr)
+		}
+		var p struct {
+			Name  string      `json:"name"`
+			Price json.Number `json:"price"`
+		}
+		if err := json.Unmarshal([]byte(resp), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != in.Name || p.Price.String() != parse.FormatCents(in.PriceCents) {
+			t.Fatalf("201 answered %q %s for %q %d cents", p.Name, p.Price, in.Name, in.PriceCents)
+		}
+		if after != before+1 {
+			t.Fatalf("201 but %d rows were added", after-before)
+		}
+	})
+}
+
+// accountForm builds a signup/login form from fuzzed fields; raw is sent as is when it
+// is not empty, so the fuzzer also controls the encoding.
+func accountForm(email, password, org, raw string) []byte {
+	if raw != "" {
+		return []byte(raw)
+	}
+	return []byte(url.Values{"email": {email}, "password": {password}, "org": {org}}.Encode())
+}
+
+// FuzzSignup: any signup form gets a 303 (account made), 409 (email taken), 422 or 403,
+// never a 5xx, and a user is created only for input the parsers accept.
+func FuzzSignup(f *testing.F) {
+	f.Add("new@example.com", "long enough password", "Org", "")
+	f.Add("NEW@Example.com ", "long enough password", "", "")
+	f.Add("a\xff@example.com", "long enough password", "", "")
+	f.Add("x@example.com", "short", "", "")
+	f.Add("x@example.com", "pass\x00word12", "", "")
+	f.Add("x@example.com", "long enough password", strings.Repeat("o", 101), "")
+	f.Add("", "", "", "email=%zz&password=%")
+	f.Add("", "", "", "email=a%40b.co&password=12345678&email=c%40d.co")
+	a := testapp.New(f)
+	f.Fuzz(func(t *testing.T, email, password, org, raw string) {
+		form, err := url.ParseQuery(string(accountForm(email, password, org, raw)))
+		valid := err == nil
+		if valid {
+			em, e1 := parse.Email(form.Get("email"))
+			_, e2 := parse.Password(form.Get("password"))
+			_, e3 := parse.OrgName(form.Get("org"), em)
+			valid = e1 == nil && e2 == nil && e3 == nil
+		}
+		before := rows(t, a.DB.Read, "users")
+		status, body := postRaw(t, a, "/signup", "application/x-www-form-urlencoded", accountForm(email, password, org, raw))
+		after := rows(t, a.DB.Read, "users")
+		switch {
+		case status >= 500:
+			t.Fatalf("%d: %.300s", status, body)
+		case status == http.StatusSeeOther:
+			if !valid {
+				t.Fatalf("signed up %q/%q/%q (raw %q), which the parsers reject", email, password, org, raw)
+			}
+			if after != before+1 {
+				t.Fatalf("303 but %d users were added", after-before)
+			}
+		case status == http.StatusConflict || status == http.StatusUnprocessableEntity:
+			if after != before {
+				t.Fatalf("%d but %d users were added", status, after-before)
+			}
+			if status == http.StatusUnprocessableEntity && valid {
+				t.Fatalf("422 for a valid form %q/%q/%q", email, password, org)
+			}
+		default:
+			t.Fatalf("status %d: %.300s", status, body)
+		}
+	})
+}
+
+// FuzzLogin: any login form is a 303 (right password), 401 or 429, never a 5xx, and
+// never signs in without the password.
+func FuzzLogin(f *testing.F) {
+	f.Add("member@example.com", testapp.Password, "")
+	f.Add("MEMBER@example.com ", testapp.Password, "")
+	f.Add("member@example.com", "wrong password", "")
+	f.Add("member@example.com\x00", testapp.Password, "")
+	f.Add(strings.Repeat("a", 5000), "x", "")
+	f.Add("", "", "email=%ff&password=%00")
+	a := testapp.New(f)
+	a.Signup(f, "member@example.com")
+	f.Fuzz(func(t *testing.T, email, password, raw string) {
+		body := accountForm(email, password, "", raw)
+		status, resp := postRaw(t, a, "/login", "application/x-www-form-urlencoded", body)
+		switch status {
+		case http.StatusSeeOther:
+			form, _ := url.ParseQuery(string(body))
+			if form.Get("password") != testapp.Password {
+				t.Fatalf("signed in with password %q", form.Get("password"))
+			}
+			if em, err := parse.Email(form.Get("email")); err != nil || em != "member@example.com" {
+				t.Fatalf("signed in as %q", form.Get("email"))
+			}
+		case http.StatusUnauthorized, http.StatusTooManyRequests:
+		default:
+			t.Fatalf("status %d for %q: %.300s", status, body, resp)
+		}
+	})
+}
