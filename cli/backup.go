@@ -16,25 +16,18 @@ import (
 // backup API, while a server may be writing to it. Copying the file instead could catch
 // the database file and its WAL at different moments.
 func backup(ctx context.Context, env Env, args []string) error {
-	var dbPath string
-	var force bool
 	fs := newFlags("backup", env)
-	fs.StringVar(&dbPath, "db", "keyport.db", "SQLite database file to back up")
-	fs.BoolVar(&force, "force", false, "overwrite PATH if it exists")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: keyport backup [-db FILE] [-force] PATH")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	synopsis(fs, "backup [-db FILE] [-force] PATH")
+	dbFlagValue := dbFlag(fs)
+	force := fs.Bool("force", false, "overwrite PATH if it exists")
+	pos, err := parseArgs(fs, env, args)
+	if err != nil {
 		return err
 	}
-	if err := envDefaults(fs, env); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return fmt.Errorf("%w: want exactly one PATH to write the backup to", errUsage)
 	}
-	dst := fs.Arg(0)
+	dbPath, dst := *dbFlagValue, pos[0]
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("database %s: %w", dbPath, err)
 	}
@@ -43,7 +36,7 @@ func backup(ctx context.Context, env Env, args []string) error {
 	} else if same {
 		return fmt.Errorf("%w: PATH is the database itself", errUsage)
 	}
-	if _, err := os.Stat(dst); err == nil && !force {
+	if _, err := os.Stat(dst); err == nil && !*force {
 		return fmt.Errorf("%s already exists; pass -force to overwrite it", dst)
 	}
 
@@ -64,7 +57,7 @@ func backup(ctx context.Context, env Env, args []string) error {
 	if err := syncFile(tmpPath); err != nil {
 		return err
 	}
-	if !force {
+	if !*force {
 		// Link fails if dst appeared meanwhile, where rename would replace it.
 		if err := os.Link(tmpPath, dst); err != nil {
 			return err

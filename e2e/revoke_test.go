@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,10 +11,32 @@ import (
 	"time"
 )
 
-// TestRevocationRace: clients hammer the API with a key while a member revokes it in the
-// dashboard. Once the revoke response has arrived, no request sent after that moment
-// succeeds. Repeated over several keys, reads and writes mixed.
+// TestRevocationRace: clients hammer the API with a key while it is revoked, in the
+// dashboard or by `keyport key revoke` from another process. Once the revoke has
+// answered (for the CLI: once it has exited and the SPEC's 1 s has passed), no request
+// sent after that moment succeeds. Repeated over several keys, reads and writes mixed.
 func TestRevocationRace(t *testing.T) {
+	t.Run("dashboard", func(t *testing.T) {
+		revocationRace(t, 0, func(t *testing.T, s *server, acct *account, i int) {
+			resp, body := acct.Client.Do(http.MethodDelete, "/dashboard/integrations/api/keys/"+acct.KeyIDs[i], nil, "HX-Request: true")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("revoke: %d\n%s", resp.StatusCode, body)
+			}
+		})
+	})
+	t.Run("cli", func(t *testing.T) {
+		revocationRace(t, time.Second, func(t *testing.T, s *server, acct *account, i int) {
+			out, err := exec.Command(binary(t), "key", "revoke", acct.KeyIDs[i], "-db", s.DB).CombinedOutput()
+			if err != nil {
+				t.Fatalf("keyport key revoke: %v\n%s", err, out)
+			}
+		})
+	})
+}
+
+// revocationRace runs the race; revoke returns once the revocation is done, and grace is
+// how long after that the server may still accept the key.
+func revocationRace(t *testing.T, grace time.Duration, revoke func(t *testing.T, s *server, acct *account, i int)) {
 	const rounds, workers, afterRevoke = 5, 16, 400
 	s := start(t, t.TempDir()+"/keyport.db")
 	acct := signup(t, s, "revoke@example.com", rounds)
@@ -30,6 +53,7 @@ func TestRevocationRace(t *testing.T) {
 			violations []string
 		)
 		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Go(func() {
@@ -74,12 +98,9 @@ func TestRevocationRace(t *testing.T) {
 				t.Fatalf("round %d: the key never got going: %d successes", round, before.Load())
 			}
 		}
-		resp, body := acct.Client.Do(http.MethodDelete, "/dashboard/integrations/api/keys/"+acct.KeyIDs[round], nil, "HX-Request: true")
+		revoke(t, s, acct, round)
+		time.Sleep(grace)
 		revoked.Store(true)
-		if resp.StatusCode != http.StatusOK {
-			cancel()
-			t.Fatalf("round %d: revoke: %d\n%s", round, resp.StatusCode, body)
-		}
 		wg.Wait()
 		cancel()
 		for i, v := range violations {
