@@ -32,16 +32,16 @@ func TestBackupUnderLoad(t *testing.T) {
 	acct := signup(t, s, "backup@example.com", 2)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan *load)
-	var l *load
-	go func() { done <- writeLoad(ctx, newHTTPClient(8), s.URL, acct.Keys, 8, 0, "backup") }()
+	l, wait := goLoad(ctx, newHTTPClient(8), s.URL, acct.Keys, 8, 0, "backup")
 	defer func() {
 		cancel()
-		if l == nil {
-			<-done
-		}
+		wait()
 	}()
-	time.Sleep(500 * time.Millisecond)
+	for deadline := time.Now().Add(60 * time.Second); len(l.acked()) < 200; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d writes acknowledged in 60 s", len(l.acked()))
+		}
+	}
 
 	backupPath := filepath.Join(dir, "backup.db")
 	began := time.Now()
@@ -52,7 +52,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	// Keep writing a little after the backup, then stop.
 	time.Sleep(200 * time.Millisecond)
 	cancel()
-	l = <-done
+	wait()
 	for _, b := range l.bad {
 		t.Errorf("bad answer under load: %s", b)
 	}

@@ -28,13 +28,12 @@ func TestCrashLoop(t *testing.T) {
 	sent := 0
 	for cycle := range cycles {
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan *load)
-		go func() { done <- writeLoad(ctx, hc, s.URL, acct.Keys, 8, 0, "crash") }()
+		l, wait := goLoad(ctx, hc, s.URL, acct.Keys, 8, 0, "crash")
 		// Let some writes land first, then kill at a random moment.
 		time.Sleep(time.Duration(100+rng.IntN(900)) * time.Millisecond)
 		s.kill()
 		cancel()
-		l := <-done
+		wait()
 		for _, b := range l.bad {
 			t.Errorf("cycle %d: bad answer: %s", cycle, b)
 		}

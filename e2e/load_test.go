@@ -48,7 +48,15 @@ func (l *load) acked() []ack {
 // sent, or an error in the API's JSON shape; never a 5xx other than a 503, never a
 // SQLite error text. Names start with prefix and are unique.
 func writeLoad(ctx context.Context, hc *http.Client, baseURL string, keys []string, workers, perWorker int, prefix string) *load {
-	l := &load{statuses: map[int]int{}}
+	l, wait := goLoad(ctx, hc, baseURL, keys, workers, perWorker, prefix)
+	wait()
+	return l
+}
+
+// goLoad is writeLoad in the background: the load can be watched while it runs, and
+// wait returns once every worker has stopped.
+func goLoad(ctx context.Context, hc *http.Client, baseURL string, keys []string, workers, perWorker int, prefix string) (l *load, wait func()) {
+	l = &load{statuses: map[int]int{}}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -66,8 +74,7 @@ func writeLoad(ctx context.Context, hc *http.Client, baseURL string, keys []stri
 			}
 		})
 	}
-	wg.Wait()
-	return l
+	return l, wg.Wait
 }
 
 func (l *load) record(name, price string, r apiResult) {
