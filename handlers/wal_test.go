@@ -2,9 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"strings"
 	"testing"
 
 	"keyport/testapp"
@@ -21,14 +19,7 @@ func TestProductInsertsLetTheWALCheckpoint(t *testing.T) {
 	// over 20 MiB if it were never checkpointed, and SQLite's default checkpoint
 	// threshold of 1,000 pages keeps it near 4 MiB.
 	for range 1500 {
-		req := httptest.NewRequest(http.MethodPost, "/api/products", strings.NewReader(`{"name":"Widget","price":1}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Api-Key", key)
-		rec := httptest.NewRecorder()
-		a.Echo.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			t.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
+		serveAPI(t, a, http.MethodPost, "/api/products", key, widget, http.StatusCreated)
 	}
 	fi, err := os.Stat(a.DBPath + "-wal")
 	if err != nil {
