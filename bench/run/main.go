@@ -182,7 +182,10 @@ type result struct {
 	RPS                       float64
 	P50, P99                  time.Duration
 	RSSKiB                    int64 // VmHWM of the server after the row's last round
-	Note                      string
+	// CPUPerReq is the server's own CPU time (user + system) per request: unlike
+	// requests/s it hardly moves with what else the machine is running.
+	CPUPerReq time.Duration
+	Note      string
 }
 
 // Ref names a row in the same dataset.
@@ -303,10 +306,19 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 				if c.profile && r.t.server == "keyport" {
 					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), round))
 				}
+				cpu0, err := srv.p.cpuTime()
+				if err != nil {
+					return nil, err
+				}
 				w, err := measure(ctx, c, c.duration/time.Duration(c.rounds), srv.base, r.t, prof, ppAddr)
 				if err != nil {
 					return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
 				}
+				cpu1, err := srv.p.cpuTime()
+				if err != nil {
+					return nil, err
+				}
+				w.cpu = cpu1 - cpu0
 				runs[i] = append(runs[i], w)
 			}
 		}
@@ -319,7 +331,8 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 			if res.RSSKiB, err = servers[r.t.server].p.peakRSS(); err != nil {
 				return nil, err
 			}
-			logf("  %-28s %-7s %8.0f req/s  p50 %-9s p99 %-9s rss %3d MiB %s", res.Scenario, res.Server, res.RPS, res.P50, res.P99, res.RSSKiB>>10, res.Note)
+			logf("  %-28s %-7s %8.0f req/s  p50 %-9s p99 %-9s cpu/req %-7s rss %3d MiB %s", res.Scenario, res.Server, res.RPS,
+				res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.CPUPerReq.Round(time.Microsecond), res.RSSKiB>>10, res.Note)
 			results = append(results, res)
 		}
 	}
@@ -328,16 +341,17 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 
 // wrkRun is what wrk.lua prints for one run.
 type wrkRun struct {
-	Requests    int       `json:"requests"`
-	DurationUS  int64     `json:"duration_us"`
-	Non2xx      int       `json:"non2xx"`
-	Connect     int       `json:"connect"`
-	Read        int       `json:"read"`
-	Write       int       `json:"write"`
-	Timeout     int       `json:"timeout"`
-	MinUS       float64   `json:"min_us"`
-	MaxUS       float64   `json:"max_us"`
-	QuantilesUS []float64 `json:"quantiles_us"`
+	Requests    int           `json:"requests"`
+	DurationUS  int64         `json:"duration_us"`
+	Non2xx      int           `json:"non2xx"`
+	Connect     int           `json:"connect"`
+	Read        int           `json:"read"`
+	Write       int           `json:"write"`
+	Timeout     int           `json:"timeout"`
+	MinUS       float64       `json:"min_us"`
+	MaxUS       float64       `json:"max_us"`
+	QuantilesUS []float64     `json:"quantiles_us"`
+	cpu         time.Duration // the server's CPU time during the run
 }
 
 func measure(ctx context.Context, c *config, d time.Duration, base string, t target, profile, pprofAddr string) (wrkRun, error) {
@@ -370,7 +384,9 @@ func merge(runs []wrkRun, status int) result {
 	var r result
 	var us int64
 	var bad, sock int
+	var cpu time.Duration
 	for _, w := range runs {
+		cpu += w.cpu
 		r.Requests += w.Requests
 		us += w.DurationUS
 		// wrk counts statuses outside 2xx/3xx as errors: all of them when the scenario
@@ -383,6 +399,9 @@ func merge(runs []wrkRun, status int) result {
 		sock += w.Connect + w.Read + w.Write + w.Timeout
 	}
 	r.RPS = float64(r.Requests) / (float64(us) / 1e6)
+	if r.Requests > 0 {
+		r.CPUPerReq = cpu / time.Duration(r.Requests)
+	}
 	r.P50 = time.Duration(pooledQuantile(runs, 50) * float64(time.Microsecond))
 	r.P99 = time.Duration(pooledQuantile(runs, 99) * float64(time.Microsecond))
 	var notes []string
@@ -642,6 +661,31 @@ func (p *proc) peakRSS() (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmHWM in /proc status")
+}
+
+// cpuTime reads the user and system time the process has used so far.
+func (p *proc) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces:
+	// state is the first, utime the 12th and stime the 13th.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc stat: %.100s", b)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	// USER_HZ is 100 on Linux for every architecture Go supports.
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 func (p *proc) stop() {

@@ -10,8 +10,8 @@ import (
 
 // ratio is a keyport row divided by its baseline row.
 type ratio struct {
-	RPS, P50, P99, RSS float64
-	ok                 bool
+	RPS, P50, P99, RSS, CPU float64
+	ok                      bool
 }
 
 func baselineOf(rs []result, r result) (result, bool) {
@@ -36,22 +36,23 @@ func ratioOf(rs []result, r result) ratio {
 		P50: float64(r.P50) / float64(b.P50),
 		P99: float64(r.P99) / float64(b.P99),
 		RSS: float64(r.RSSKiB) / float64(b.RSSKiB),
+		CPU: float64(r.CPUPerReq) / float64(b.CPUPerReq),
 		ok:  true,
 	}
 }
 
 func printTable(w io.Writer, rs []result) {
-	fmt.Fprintln(w, "| data | scenario | server | req/s | p50 | p99 | peak RSS | ×req/s | ×p50 | ×p99 | ×RSS | baseline |")
-	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| data | scenario | server | req/s | p50 | p99 | CPU/req | peak RSS | ×req/s | ×p50 | ×p99 | ×CPU/req | ×RSS | baseline |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
 		x := ratioOf(rs, r)
-		cols := []string{"", "", "", ""}
+		cols := []string{"", "", "", "", ""}
 		base := ""
 		if x.ok {
-			cols = []string{f2(x.RPS), f2(x.P50), f2(x.P99), ""}
+			cols = []string{f2(x.RPS), f2(x.P50), f2(x.P99), f2(x.CPU), ""}
 			base = r.Baseline.Server
 			if r.Baseline.Server == "floor" {
-				cols[3] = f2(x.RSS)
+				cols[4] = f2(x.RSS)
 			}
 			if r.Baseline.Scenario != r.Scenario {
 				base += " " + r.Baseline.Scenario
@@ -61,8 +62,8 @@ func printTable(w io.Writer, rs []result) {
 		if r.Note != "" {
 			note = " ⚠ " + r.Note
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %s | %s | %d MiB | %s | %s%s |\n",
-			r.Dataset, r.Scenario, r.Server, r.RPS, ms(r.P50), ms(r.P99), r.RSSKiB>>10,
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %s | %s | %.0f µs | %d MiB | %s | %s%s |\n",
+			r.Dataset, r.Scenario, r.Server, r.RPS, ms(r.P50), ms(r.P99), float64(r.CPUPerReq)/float64(time.Microsecond), r.RSSKiB>>10,
 			strings.Join(cols, " | "), base, note)
 	}
 }
@@ -79,8 +80,8 @@ func printScale(w io.Writer, rs []result) {
 		return
 	}
 	fmt.Fprintf(w, "\n%s vs %s (keyport rows; 1.00 = no change):\n\n", large, small)
-	fmt.Fprintln(w, "| scenario | req/s | p50 | p99 | ×req/s vs baseline | ×p99 vs baseline |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| scenario | req/s | p50 | p99 | CPU/req | ×req/s vs baseline | ×p99 vs baseline |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|")
 	for _, l := range rs {
 		if l.Dataset != large || l.Server != "keyport" {
 			continue
@@ -94,8 +95,9 @@ func printScale(w io.Writer, rs []result) {
 			if xl.ok && xs.ok {
 				rel = []string{f2(xl.RPS / xs.RPS), f2(xl.P99 / xs.P99)}
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", l.Scenario,
-				f2(l.RPS/s.RPS), f2(float64(l.P50)/float64(s.P50)), f2(float64(l.P99)/float64(s.P99)), rel[0], rel[1])
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", l.Scenario,
+				f2(l.RPS/s.RPS), f2(float64(l.P50)/float64(s.P50)), f2(float64(l.P99)/float64(s.P99)),
+				f2(float64(l.CPUPerReq)/float64(s.CPUPerReq)), rel[0], rel[1])
 		}
 	}
 }
@@ -103,13 +105,13 @@ func printScale(w io.Writer, rs []result) {
 // printSpread summarizes the repeats: the range of each keyport ratio over the runs.
 func printSpread(w io.Writer, runs [][]result) {
 	fmt.Fprintf(w, "\n## Spread over %d runs (keyport rows: min–max)\n\n", len(runs))
-	fmt.Fprintln(w, "| data | scenario | req/s | ×req/s | ×p99 | peak RSS |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| data | scenario | req/s | ×req/s | ×p99 | ×CPU/req | peak RSS |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|")
 	for _, r := range runs[0] {
 		if r.Server != "keyport" {
 			continue
 		}
-		var rps, xr, xp, rss span
+		var rps, xr, xp, xc, rss span
 		for _, run := range runs {
 			for _, o := range run {
 				if o.Dataset == r.Dataset && o.Scenario == r.Scenario && o.Server == r.Server {
@@ -118,11 +120,13 @@ func printSpread(w io.Writer, runs [][]result) {
 					if x := ratioOf(run, o); x.ok {
 						xr.add(x.RPS)
 						xp.add(x.P99)
+						xc.add(x.CPU)
 					}
 				}
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s MiB |\n", r.Dataset, r.Scenario, rps.format("%.0f"), xr.format("%.2f"), xp.format("%.2f"), rss.format("%.0f"))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s MiB |\n", r.Dataset, r.Scenario, rps.format("%.0f"),
+			xr.format("%.2f"), xp.format("%.2f"), xc.format("%.2f"), rss.format("%.0f"))
 	}
 }
 
