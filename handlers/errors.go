@@ -95,9 +95,9 @@ func toAPIError(err error) *APIError {
 		return apiError(http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), parse.ErrInvalidRequest.Error()+": "))
 	case errors.Is(err, ErrNotFound):
 		return apiError(http.StatusNotFound, "not_found", "Not found")
-	case database.IsUnavailable(err):
-		return apiError(http.StatusServiceUnavailable, "unavailable", "The database is unavailable right now; retry shortly")
-	case errors.As(err, &he):
+	case errors.As(err, &he) && he.Code < 500:
+		// Before IsUnavailable, which formats the error: the router's 404 and 405 are
+		// the cheapest answers keyport gives and should stay so.
 		switch he.Code {
 		case http.StatusNotFound:
 			return apiError(he.Code, "not_found", "Not found")
@@ -108,9 +108,9 @@ func toAPIError(err error) *APIError {
 		case http.StatusUnsupportedMediaType:
 			return apiError(he.Code, "unsupported_media_type", "Content-Type must be application/json")
 		}
-		if he.Code < 500 {
-			return apiError(he.Code, "bad_request", http.StatusText(he.Code))
-		}
+		return apiError(he.Code, "bad_request", http.StatusText(he.Code))
+	case database.IsUnavailable(err):
+		return apiError(http.StatusServiceUnavailable, "unavailable", "The database is unavailable right now; retry shortly")
 	}
 	return apiError(http.StatusInternalServerError, "internal_error", "Internal server error")
 }
