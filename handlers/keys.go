@@ -44,11 +44,11 @@ func (s *Server) listKeys(ctx context.Context, orgID string, before int64, showR
 	if err != nil {
 		return KeysPage{}, err
 	}
-	total, err := s.Read.CountAPIKeys(ctx, orgID)
+	has, err := s.Read.OrgHasAPIKeys(ctx, orgID)
 	if err != nil {
 		return KeysPage{}, err
 	}
-	p := KeysPage{Total: total, ShowRevoked: showRevoked}
+	p := KeysPage{Empty: !has, ShowRevoked: showRevoked}
 	if len(rows) > keysPageSize {
 		rows = rows[:keysPageSize]
 		p.NextCursor = parse.EncodeCursor(rows[len(rows)-1].Seq)

@@ -133,7 +133,7 @@ func keyRow(k queries.ApiKey, now time.Time) KeyRow {
 type KeysPage struct {
 	Layout
 	Keys        []KeyRow
-	Total       int64 // keys of any state in the organization; 0 shows the empty state
+	Empty       bool // the organization has no keys in any state: show the empty state
 	ShowRevoked bool
 	NextCursor  string
 	OOB         bool // rendered as an htmx out-of-band swap

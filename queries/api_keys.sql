@@ -25,6 +25,10 @@ LIMIT sqlc.arg(limit);
 -- name: CountAPIKeys :one
 SELECT count(*) FROM api_keys WHERE org_id = ?;
 
+-- name: OrgHasAPIKeys :one
+-- Stops at the first key, where count(*) would read the organization's whole index.
+SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?);
+
 -- name: ListAllAPIKeys :many
 SELECT api_keys.*, organizations.name AS org_name
 FROM api_keys JOIN organizations ON organizations.id = api_keys.org_id

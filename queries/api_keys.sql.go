@@ -266,6 +266,18 @@ func (q *Queries) ListAllAPIKeys(ctx context.Context) ([]ListAllAPIKeysRow, erro
 	return items, nil
 }
 
+const orgHasAPIKeys = `-- name: OrgHasAPIKeys :one
+SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?)
+`
+
+// Stops at the first key, where count(*) would read the organization's whole index.
+func (q *Queries) OrgHasAPIKeys(ctx context.Context, orgID string) (bool, error) {
+	row := q.queryRow(ctx, q.orgHasAPIKeysStmt, orgHasAPIKeys, orgID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const revokeAPIKey = `-- name: RevokeAPIKey :execrows
 UPDATE api_keys SET revoked_at = ?1
 WHERE org_id = ?2 AND id = ?3 AND revoked_at IS NULL

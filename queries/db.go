@@ -84,6 +84,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listProductsWithKeysStmt, err = db.PrepareContext(ctx, listProductsWithKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProductsWithKeys: %w", err)
 	}
+	if q.orgHasAPIKeysStmt, err = db.PrepareContext(ctx, orgHasAPIKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query OrgHasAPIKeys: %w", err)
+	}
 	if q.pingStmt, err = db.PrepareContext(ctx, ping); err != nil {
 		return nil, fmt.Errorf("error preparing query Ping: %w", err)
 	}
@@ -207,6 +210,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listProductsWithKeysStmt: %w", cerr)
 		}
 	}
+	if q.orgHasAPIKeysStmt != nil {
+		if cerr := q.orgHasAPIKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing orgHasAPIKeysStmt: %w", cerr)
+		}
+	}
 	if q.pingStmt != nil {
 		if cerr := q.pingStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pingStmt: %w", cerr)
@@ -296,6 +304,7 @@ type Queries struct {
 	listAuditEventsStmt           *sql.Stmt
 	listProductsStmt              *sql.Stmt
 	listProductsWithKeysStmt      *sql.Stmt
+	orgHasAPIKeysStmt             *sql.Stmt
 	pingStmt                      *sql.Stmt
 	recordLoginFailureStmt        *sql.Stmt
 	revokeAPIKeyStmt              *sql.Stmt
@@ -328,6 +337,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listAuditEventsStmt:           q.listAuditEventsStmt,
 		listProductsStmt:              q.listProductsStmt,
 		listProductsWithKeysStmt:      q.listProductsWithKeysStmt,
+		orgHasAPIKeysStmt:             q.orgHasAPIKeysStmt,
 		pingStmt:                      q.pingStmt,
 		recordLoginFailureStmt:        q.recordLoginFailureStmt,
 		revokeAPIKeyStmt:              q.revokeAPIKeyStmt,
