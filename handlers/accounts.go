@@ -124,8 +124,12 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	// Always run bcrypt, also for unknown emails, so timing does not reveal accounts.
-	pwErr := bcrypt.CompareHashAndPassword(hash, []byte(c.FormValue("password")))
-	if err != nil || pwErr != nil || emailErr != nil {
+	password := c.FormValue("password")
+	pwErr := bcrypt.CompareHashAndPassword(hash, []byte(password))
+	// bcrypt ignores bytes past 72, so a longer password would match a stored one that
+	// is its prefix; no valid password is that long.
+	_, lenErr := parse.Password(password)
+	if err != nil || pwErr != nil || lenErr != nil || emailErr != nil {
 		ev := queries.CreateAuditEventParams{ActorEmail: email, Action: "login_failed", IP: ip, CreatedAt: now.UnixMilli()}
 		if err == nil {
 			ev.OrgID, ev.ActorID = nullStr(user.OrgID), nullStr(user.ID)
