@@ -109,6 +109,11 @@ func TestSignup(t *testing.T) {
 		checkRedirect(t, resp, body, dashboard)
 		resp, body = login(a.NewClient(t), "long@example.com", pw)
 		checkRedirect(t, resp, body, dashboard)
+		// bcrypt reads only 72 bytes; a longer password is a different password.
+		resp, _ = login(a.NewClient(t), "long@example.com", pw+"anything")
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the 72-byte password with more bytes appended signs in: status %d, want 401", resp.StatusCode)
+		}
 	})
 }
 
