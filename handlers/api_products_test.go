@@ -130,6 +130,10 @@ func TestAPIKeyAuthentication(t *testing.T) {
 		checkAPIError(t, resp, body, 401, "api_key_required", "API Key required")
 		resp, body = owner.Post("/api/products", nil)
 		checkAPIError(t, resp, body, 401, "api_key_required", "API Key required")
+		resp, _ = owner.Do(http.MethodGet, "/api/products", nil, "x-api-key: "+full)
+		if resp.StatusCode != http.StatusOK || len(resp.Header.Values("Set-Cookie")) != 0 {
+			t.Errorf("with a key and a session cookie: status %d, Set-Cookie %q; want 200 and no session handling", resp.StatusCode, resp.Header.Values("Set-Cookie"))
+		}
 	})
 }
 

@@ -180,3 +180,29 @@ func TestGrace(t *testing.T) {
 		}
 	}
 }
+
+func TestOrgName(t *testing.T) {
+	tests := []struct {
+		in, email, want string
+		ok              bool
+	}{
+		{"Acme", "ada@example.com", "Acme", true},
+		{"  Acme Inc.  ", "ada@example.com", "Acme Inc.", true},
+		{"", "ada@example.com", "ada's organization", true},
+		{"   ", "ada@example.com", "ada's organization", true},
+		{strings.Repeat("o", 100), "ada@example.com", strings.Repeat("o", 100), true},
+		{strings.Repeat("o", 101), "ada@example.com", "", false},
+		{"Ac\x00me", "ada@example.com", "", false},
+		{"Ac\nme", "ada@example.com", "", false},
+		{"Ac\xffme", "ada@example.com", "", false},
+	}
+	for _, tt := range tests {
+		got, err := parse.OrgName(tt.in, tt.email)
+		if tt.ok != (err == nil) || got != tt.want {
+			t.Errorf("OrgName(%.20q, %q) = %q, %v; want %q, ok=%v", tt.in, tt.email, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !errors.Is(err, parse.ErrOrgNameInvalid) {
+			t.Errorf("OrgName(%.20q) error %v, want ErrOrgNameInvalid", tt.in, err)
+		}
+	}
+}
