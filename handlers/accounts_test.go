@@ -17,7 +17,7 @@ import (
 
 const dashboard = "/dashboard/integrations/api"
 
-var formErrorRE = regexp.MustCompile(`(?s)<div class="form-error" role="alert">(.*?)</div>`)
+var formErrorRE = regexp.MustCompile(`(?s)<div[^>]*\sclass="form-error"[^>]*>(.*?)</div>`)
 
 // formError is the message of the form's error box, "" if there is none.
 func formError(body string) string {

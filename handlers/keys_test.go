@@ -163,7 +163,7 @@ func TestCreateKeyResponse(t *testing.T) {
 		if i, j := strings.Index(body, "Production"), strings.Index(body, ">older<"); i < 0 || j < 0 || i > j {
 			t.Error("keys are not listed newest first")
 		}
-		created := regexp.MustCompile(`<time datetime="[^"]+" title="([^"]+)">just now</time>`).FindStringSubmatch(body)
+		created := regexp.MustCompile(`<time[^>]*\stitle="([^"]+)"[^>]*>just now</time>`).FindStringSubmatch(body)
 		if created == nil {
 			t.Error("the created time is not shown relative with the exact time in a title")
 		} else if want := a.Clock.Now().UTC().Format("Jan 2, 2006"); !strings.Contains(created[1], want) {
