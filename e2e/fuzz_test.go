@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,29 +17,6 @@ import (
 // These fuzz targets go through the real router (testapp: the app in-process on a
 // temporary SQLite file), so one process can try many inputs a second. Their seeds run
 // with every `go test`; `go test ./e2e -run '^$' -fuzz FuzzX` searches further.
-
-func postRaw(t *testing.T, a *testapp.App, path, ctype string, body []byte, headers ...string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, a.URL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", ctype)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
 
 func rows(t *testing.T, db *sql.DB, table string) int {
 	t.Helper()
@@ -68,7 +43,8 @@ func FuzzProductAPI(f *testing.F) {
 	key, _ := a.Signup(f, "fuzz@example.com").CreateKey("fuzz")
 	f.Fuzz(func(t *testing.T, body []byte) {
 		before := rows(t, a.DB.Read, "products")
-		status, resp := postRaw(t, a, "/api/products", "application/json", body, "x-api-key", key)
+		r, resp := a.Request(t, http.MethodPost, "/api/products", string(body), "x-api-key: "+key)
+		status := r.StatusCode
 		if status >= 500 {
 			t.Fatalf("%d for %q: %s", status, body, resp)
 		}
@@ -137,7 +113,8 @@ func FuzzSignup(f *testing.F) {
 			valid = e1 == nil && e2 == nil && e3 == nil
 		}
 		before := rows(t, a.DB.Read, "users")
-		status, body := postRaw(t, a, "/signup", "application/x-www-form-urlencoded", accountForm(email, password, org, raw))
+		r, body := a.Request(t, http.MethodPost, "/signup", string(accountForm(email, password, org, raw)), "Content-Type: "+formType)
+		status := r.StatusCode
 		after := rows(t, a.DB.Read, "users")
 		switch {
 		case status >= 500:
@@ -177,7 +154,8 @@ func FuzzLogin(f *testing.F) {
 	f.Fuzz(func(t *testing.T, email, password, raw string) {
 		a.Clock.Advance(16 * time.Minute)
 		body := accountForm(email, password, "", raw)
-		status, resp := postRaw(t, a, "/login", "application/x-www-form-urlencoded", body)
+		r, resp := a.Request(t, http.MethodPost, "/login", string(body), "Content-Type: "+formType)
+		status := r.StatusCode
 		switch status {
 		case http.StatusSeeOther:
 			form, _ := url.ParseQuery(string(body))
