@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,7 +63,49 @@ func fill(t *testing.T, dir string) string {
 func TestDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, "8m")
 	s := start(t, filepath.Join(mnt, "keyport.db"))
-	acct := signup(t, s, "full@example.com", 1)
+	var filler string
+	databaseTrouble(t, s, "database or disk is full",
+		func() { filler = fill(t, mnt) },
+		func() {
+			if err := os.Remove(filler); err != nil {
+				t.Fatal(err)
+			}
+		})
+}
+
+// TestFileSizeLimit lowers the binary's file size limit (RLIMIT_FSIZE, with prlimit(1))
+// below what its database files need: writes fail with EFBIG, which SQLite reports as
+// an I/O error. Same expectations as a full disk; it needs no root.
+func TestFileSizeLimit(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("prlimit(1) (util-linux) is not installed")
+	}
+	s := start(t, filepath.Join(t.TempDir(), "keyport.db"))
+	limit := func(v string) {
+		pid := strconv.Itoa(s.cmd.Process.Pid)
+		if out, err := exec.Command("prlimit", "--pid", pid, "--fsize="+v+":unlimited").CombinedOutput(); err != nil {
+			t.Fatalf("prlimit --fsize=%s: %v %s", v, err, out)
+		}
+	}
+	databaseTrouble(t, s, "disk I/O error",
+		func() {
+			var size int64
+			for _, suffix := range []string{"", "-wal"} {
+				if fi, err := os.Stat(s.DB + suffix); err == nil {
+					size = max(size, fi.Size())
+				}
+			}
+			limit(strconv.FormatInt(size, 10))
+		},
+		func() { limit("unlimited") })
+}
+
+// databaseTrouble writes to s until provoke makes the database refuse writes (with
+// SQLite's error text sqliteErr in the server log), checks the answers while it does,
+// calls clear, and checks that keyport recovers by itself and that the file holds
+// exactly what was acknowledged.
+func databaseTrouble(t *testing.T, s *server, sqliteErr string, provoke, clear func()) {
+	acct := signup(t, s, "trouble@example.com", 1)
 	key := acct.Keys[0]
 	hc := newHTTPClient(1)
 	ctx := context.Background()
@@ -90,32 +133,30 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 
-	filler := fill(t, mnt)
+	provoke()
 	// SQLite may still reuse space inside its WAL for a while; it fails once it needs a
 	// new page.
 	for i := 0; len(refused) < 20; i++ {
 		if i == 5000 {
-			t.Fatalf("5000 writes after the disk filled and only %d refused", len(refused))
+			t.Fatalf("5000 writes in trouble and only %d refused", len(refused))
 		}
-		post(fmt.Sprintf("full %d", i))
+		post(fmt.Sprintf("in trouble %d", i))
 	}
 	firstRefused := len(acked)
 	if r := callAPI(ctx, hc, http.MethodGet, s.URL+"/api/products?limit=5", key, ""); r.Status != http.StatusOK {
-		t.Errorf("read while the disk is full: %d %s", r.Status, r.Body)
+		t.Errorf("read in trouble: %d %s", r.Status, r.Body)
 	}
 	resp, body := acct.Client.Post("/dashboard/integrations/api/keys",
-		url.Values{"name": {"made while full"}, "expires_in_days": {"0"}, "scopes": {"products:read"}}, "HX-Request: true")
+		url.Values{"name": {"made in trouble"}, "expires_in_days": {"0"}, "scopes": {"products:read"}}, "HX-Request: true")
 	if resp.StatusCode != http.StatusServiceUnavailable || strings.Count(body, "unavailable") != 1 {
-		t.Errorf("create key while the disk is full: %d, want 503 with one message\n%.300s", resp.StatusCode, body)
+		t.Errorf("create key in trouble: %d, want 503 with one message\n%.300s", resp.StatusCode, body)
 	}
 	resp, body = s.app().NewClient(t).Post("/signup", url.Values{"email": {"new@example.com"}, "password": {"long enough password"}})
 	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("signup while the disk is full: %d, want 503\n%.300s", resp.StatusCode, body)
+		t.Errorf("signup in trouble: %d, want 503\n%.300s", resp.StatusCode, body)
 	}
 
-	if err := os.Remove(filler); err != nil {
-		t.Fatal(err)
-	}
+	clear()
 	recovered := false
 	for deadline := time.Now().Add(10 * time.Second); !recovered && time.Now().Before(deadline); {
 		recovered = post(fmt.Sprintf("after %d", len(acked))).Status == http.StatusCreated
@@ -132,8 +173,8 @@ func TestDiskFull(t *testing.T) {
 		url.Values{"name": {"made after"}, "expires_in_days": {"0"}, "scopes": {"products:read"}}, "HX-Request: true"); resp.StatusCode != http.StatusCreated {
 		t.Errorf("create key after recovery: %d\n%.300s", resp.StatusCode, body)
 	}
-	if !strings.Contains(s.Stderr.String(), "level=ERROR") {
-		t.Error("the failed writes were not logged")
+	if !strings.Contains(s.Stderr.String(), sqliteErr) {
+		t.Errorf("the failed writes were not logged with %q", sqliteErr)
 	}
 	s.stop()
 
@@ -149,12 +190,12 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("product %q was stored although its request got 503", name)
 		}
 	}
-	if n := count(t, db, "SELECT count(*) FROM api_keys WHERE name = 'made while full'") +
-		count(t, db, "SELECT count(*) FROM audit_events WHERE key_name = 'made while full'"); n != 0 {
+	if n := count(t, db, "SELECT count(*) FROM api_keys WHERE name = 'made in trouble'") +
+		count(t, db, "SELECT count(*) FROM audit_events WHERE key_name = 'made in trouble'"); n != 0 {
 		t.Errorf("the key refused with 503 left %d rows behind", n)
 	}
 	if n := count(t, db, "SELECT count(*) FROM users WHERE email = 'new@example.com'"); n != 0 {
 		t.Errorf("the signup refused with 503 left a user behind")
 	}
-	t.Logf("%d writes acknowledged (%d before the first refusal), %d refused with 503 while full, all consistent", len(acked), firstRefused, len(refused))
+	t.Logf("%q: %d writes acknowledged (%d before the first refusal), %d refused with 503, all consistent", sqliteErr, len(acked), firstRefused, len(refused))
 }
