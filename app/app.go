@@ -62,10 +62,11 @@ type App struct {
 	Server *handlers.Server
 	Echo   *echo.Echo
 
-	now       func() time.Time
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
-	closeOnce sync.Once
+	now          func() time.Time
+	sessionStore *sqlite3store.SQLite3Store
+	stop         context.CancelFunc
+	wg           sync.WaitGroup
+	closeOnce    sync.Once
 }
 
 // Open opens the database, applies migrations and builds the router.
@@ -108,8 +109,9 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		return nil, fmt.Errorf("prepare write queries: %w", err)
 	}
 
+	store := sqlite3store.NewWithCleanupInterval(db.Write, 5*time.Minute)
 	sessions := scs.New()
-	sessions.Store = sqlite3store.New(db.Write)
+	sessions.Store = store
 	sessions.Lifetime = 7 * 24 * time.Hour
 	sessions.IdleTimeout = 12 * time.Hour
 	sessions.Cookie.Name = "keyport_session"
@@ -144,7 +146,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		return nil, err
 	}
 
-	a := &App{DB: db, Server: srv, Echo: e, now: cfg.Now}
+	a := &App{DB: db, Server: srv, Echo: e, now: cfg.Now, sessionStore: store}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.wg.Add(1)
@@ -164,6 +166,11 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	if srv.Limiter != nil {
 		a.every(bg, time.Minute, func() { srv.Limiter.Sweep(cfg.Now()) })
 	}
+	a.every(bg, 10*time.Minute, func() {
+		if err := srv.PruneLoginFailures(bg, cfg.Now()); err != nil && bg.Err() == nil {
+			logger.Warn("pruning old failed sign-ins failed; will retry", slog.Any("error", err))
+		}
+	})
 	a.every(bg, cfg.UsageFlushInterval, func() {
 		if _, err := srv.Usage.Flush(bg, cfg.Now(), false); err != nil && bg.Err() == nil {
 			logger.Warn("writing keys' last use failed; will retry", slog.Any("error", err))
@@ -197,6 +204,7 @@ func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		a.stop()
 		a.wg.Wait()
+		a.sessionStore.StopCleanup()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if _, ferr := a.Server.Usage.Flush(ctx, a.now(), true); ferr != nil {

@@ -175,3 +175,9 @@ func (s *Server) inTx(ctx context.Context, fn func(q *queries.Queries) error) er
 }
 
 func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// PruneLoginFailures forgets failed sign-ins too old to count towards the throttle, so
+// the table stays small.
+func (s *Server) PruneLoginFailures(ctx context.Context, now time.Time) error {
+	return s.Write.DeleteLoginFailuresBefore(ctx, now.Add(-loginWindow).UnixMilli())
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"keyport/app"
+	"keyport/queries"
 	"keyport/testapp"
 )
 
@@ -406,5 +407,41 @@ func TestSignedOutRedirects(t *testing.T) {
 	resp, body = a.Request(t, http.MethodGet, "/api/products", "", "x-api-key: "+key)
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("the key stopped working after signed-out requests: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestPruneLoginFailures(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewClient(t)
+	for range 3 {
+		if resp, _ := login(c, "someone@example.com", "wrong-password"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401", resp.StatusCode)
+		}
+	}
+	count := func() int64 {
+		t.Helper()
+		n, err := a.Server.Read.CountLoginFailures(context.Background(), queries.CountLoginFailuresParams{
+			Email: "someone@example.com", IP: "127.0.0.1", Since: 0,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.ByEmail
+	}
+
+	a.Clock.Advance(14 * time.Minute)
+	if err := a.Server.PruneLoginFailures(context.Background(), a.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := count(), int64(3); got != want {
+		t.Fatalf("after 14 minutes: %d failures kept, want %d (they still count)", got, want)
+	}
+	a.Clock.Advance(time.Minute)
+	if err := a.Server.PruneLoginFailures(context.Background(), a.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := count(), int64(0); got != want {
+		t.Fatalf("after 15 minutes: %d failures kept, want %d", got, want)
 	}
 }

@@ -77,16 +77,19 @@ func keyFrom(c echo.Context) keyauth.Key {
 	return k
 }
 
-// oneSegment answers 404 when the path parameter spans several segments. Echo lets a
-// parameter at the end of a route swallow the rest of the path, so /api/products/x/y
-// would otherwise reach the key check and answer 401 for a route that does not exist.
-func oneSegment(param string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if strings.Contains(c.Param(param), "/") {
-				return echo.ErrNotFound
-			}
-			return next(c)
+// productPath guards GET /api/products/:id before the key check. Echo lets a parameter
+// at the end of a route swallow the rest of the path, so /api/products/x/y would reach
+// the key check and answer 401 for a route that does not exist: 404 instead. And
+// /api/products/create is the POST-only alias, not a product id: 405.
+func productPath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch id := c.Param("id"); {
+		case strings.Contains(id, "/"):
+			return echo.ErrNotFound
+		case id == "create":
+			c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
+			return echo.ErrMethodNotAllowed
 		}
+		return next(c)
 	}
 }

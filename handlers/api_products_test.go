@@ -440,6 +440,7 @@ func TestAPIRoutingErrors(t *testing.T) {
 			{"PUT", "/api/products", 405, "method_not_allowed"},
 			{"PATCH", "/api/products/prod_x", 405, "method_not_allowed"},
 			{"DELETE", "/api/products/prod_x", 405, "method_not_allowed"},
+			{"GET", "/api/products/create", 405, "method_not_allowed"},
 		} {
 			t.Run(fmt.Sprintf("%s %s key=%v", tt.method, tt.path, headers != nil), func(t *testing.T) {
 				resp, body := a.Request(t, tt.method, tt.path, "", headers...)

@@ -42,7 +42,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 	e.POST("/api/products", s.createProduct, write)
 	e.POST("/api/products/create", s.createProduct, write)
 	e.GET("/api/products", s.listProducts, read)
-	e.GET("/api/products/:id", s.getProduct, oneSegment("id"), read)
+	e.GET("/api/products/:id", s.getProduct, productPath, read)
 	e.GET("/api/openapi.json", serveOpenAPI)
 
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
