@@ -158,7 +158,7 @@ func newTab(t *testing.T, a *testapp.App) *tab {
 			t.Fatalf("grant %s: %v", name, err)
 		}
 	}
-	ctx, cancelDeadline := context.WithTimeout(base, 90*time.Second)
+	ctx, cancelDeadline := context.WithTimeout(base, 3*time.Minute)
 	t.Cleanup(cancelDeadline)
 	tb.ctx = ctx
 	tb.do("set up the tab",
@@ -201,7 +201,7 @@ func (tb *tab) disableJavaScript() {
 
 // stepTimeout bounds each do or get: generous for a loaded machine, short enough that
 // a wait for something that never appears fails with its own message.
-const stepTimeout = 20 * time.Second
+const stepTimeout = 45 * time.Second
 
 // do runs steps and stops the test at the first error, saying which step failed.
 func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {

@@ -21,7 +21,7 @@ func TestScreenshots(t *testing.T) {
 	// few weeks of history.
 	a := testapp.New(t)
 	tb := newTab(t, a)
-	tb.do("use a 2× viewport", chromedp.EmulateViewport(1200, 760, chromedp.EmulateScale(2)))
+	tb.do("use a 2× viewport", chromedp.EmulateViewport(1280, 760, chromedp.EmulateScale(2)))
 	tb.signup("ada@example.com", "Analytical Engines")
 	tb.seedKeys()
 	tb.do("reload the dashboard",
