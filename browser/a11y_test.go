@@ -111,6 +111,14 @@ func TestAccessibility(t *testing.T) {
 		tb.checkA11y(action + " dialog")
 		tb.do("press Escape", chromedp.KeyEvent("\u001b"), chromedp.WaitNotVisible(chromedp.CSS("#modal")))
 	}
+	tb.do("roll a key",
+		chromedp.Click(chromedp.CSS(`#keys-tbody button[aria-label="Roll Production backend"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#modal .modal-footer")),
+		chromedp.Click(chromedp.CSS("#modal button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#modal #new-key")),
+	)
+	tb.checkA11y("rolled key dialog")
+	tb.do("press Escape", chromedp.KeyEvent("\u001b"), chromedp.WaitNotVisible(chromedp.CSS("#modal")))
 
 	// The pages that stand in for the dialogs without JavaScript, and an error page.
 	id := get(tb, "read a key id", chromedp.AttributeValue(chromedp.CSS(`#keys-tbody tr.key-row[data-status="active"]`), "id")).Value

@@ -67,7 +67,7 @@ func TestWithoutJavaScript(t *testing.T) {
 
 	tb.do(`press "Revoke"`,
 		chromedp.Click(chromedp.CSS(`#keys-tbody button[aria-label="Revoke `+name+`"]`)),
-		chromedp.WaitVisible(chromedp.CSS("main .btn-danger")),
+		chromedp.WaitVisible(chromedp.CSS("main .panel button.btn-danger")),
 	)
 	if got, want := tb.text("main h1"), "Revoke API key"; got != want {
 		t.Errorf("the revoke page's h1 = %q, want %q", got, want)
@@ -76,7 +76,7 @@ func TestWithoutJavaScript(t *testing.T) {
 		t.Errorf("the revoke page says %q, want \"This action cannot be undone\"", body)
 	}
 	tb.do("confirm",
-		chromedp.Click(chromedp.CSS("main button.btn-danger")),
+		chromedp.Click(chromedp.CSS("main .panel button.btn-danger")),
 		chromedp.WaitVisible(chromedp.CSS("#keys-tbody .badge-revoked")),
 	)
 	if got, want := tb.path(), dashboardPath; got != want {

@@ -182,6 +182,7 @@
       btn.copyTimer = setTimeout(() => { btn.textContent = btn.dataset.label; }, 2000);
     } catch (err) {
       // No clipboard API (plain http) or permission denied: let the user copy.
+      console.warn('keyport: copying to the clipboard failed:', err);
       const range = document.createRange();
       range.selectNodeContents(src);
       window.getSelection().removeAllRanges();
