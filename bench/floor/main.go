@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	_ "net/http/pprof" // on http.DefaultServeMux, served only with -pprof
 	"os"
 	"os/signal"
 	"runtime"
@@ -51,7 +52,11 @@ func run() error {
 	dbPath := flag.String("db", "", "a database seeded for keyport (the schema must exist)")
 	org := flag.String("org", "", "organization the products belong to")
 	key := flag.String("key", "", "key id recorded on each product")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address too (for bench/run -pprof)")
 	flag.Parse()
+	if *pprofAddr != "" {
+		go func() { fmt.Fprintln(os.Stderr, "pprof:", http.ListenAndServe(*pprofAddr, nil)) }()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -61,7 +61,7 @@ func main() {
 	flag.IntVar(&c.repeat, "repeat", 1, "run everything this many times and report the spread")
 	flag.StringVar(&c.datasets, "datasets", "1k,1m", "datasets to run, comma-separated")
 	flag.StringVar(&c.only, "only", "", "run only the groups of rows with a scenario whose name contains this")
-	flag.BoolVar(&c.profile, "pprof", false, "run keyport with a pprof listener (bench/pprof) and save a CPU profile of each keyport run")
+	flag.BoolVar(&c.profile, "pprof", false, "run keyport (bench/pprof) and the floor with a pprof listener and save a CPU profile of every run")
 	flag.StringVar(&c.rateLimit, "key-rate-limit", "100000000", "keyport's per-key limit (requests a minute): on, but too high to trigger")
 	flag.IntVar(&c.unknownKeys, "unknown-keys", 300_000, "distinct well-formed unknown keys to spray")
 	flag.Parse()
@@ -247,14 +247,18 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 		return nil, err
 	}
 
-	kpAddr, flAddr, ppAddr := freeAddr(), freeAddr(), freeAddr()
+	kpAddr, flAddr, ppAddr, flppAddr := freeAddr(), freeAddr(), freeAddr(), freeAddr()
 	kp, err := start(c, filepath.Join(work, "keyport.log"), []string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_PPROF=" + ppAddr, "KEYPORT_BENCH_ROOT=" + c.root},
 		c.keyport, "serve", "-addr", kpAddr, "-db", db)
 	if err != nil {
 		return nil, err
 	}
 	defer kp.stop()
-	fl, err := start(c, filepath.Join(work, "floor.log"), nil, c.floorBin, "-addr", flAddr, "-db", db, "-org", m.OrgID, "-key", m.KeyID)
+	flArgs := []string{"-addr", flAddr, "-db", db, "-org", m.OrgID, "-key", m.KeyID}
+	if c.profile {
+		flArgs = append(flArgs, "-pprof", flppAddr)
+	}
+	fl, err := start(c, filepath.Join(work, "floor.log"), nil, c.floorBin, flArgs...)
 	if err != nil {
 		return nil, err
 	}
@@ -272,9 +276,9 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 		}
 	}
 	servers := map[string]struct {
-		p    *proc
-		base string
-	}{"keyport": {kp, "http://" + kpAddr}, "floor": {fl, "http://" + flAddr}}
+		p           *proc
+		base, pprof string
+	}{"keyport": {kp, "http://" + kpAddr, ppAddr}, "floor": {fl, "http://" + flAddr, flppAddr}}
 
 	var results []result
 	for _, g := range groups(m, unknown, badsum, cookie) {
@@ -303,14 +307,14 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 				}
 				r, srv := g[i], servers[g[i].t.server]
 				var prof string
-				if c.profile && r.t.server == "keyport" {
-					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), round))
+				if c.profile {
+					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), r.t.server, round))
 				}
 				cpu0, err := srv.p.cpuTime()
 				if err != nil {
 					return nil, err
 				}
-				w, err := measure(ctx, c, c.duration/time.Duration(c.rounds), srv.base, r.t, prof, ppAddr)
+				w, err := measure(ctx, c, c.duration/time.Duration(c.rounds), srv.base, r.t, prof, srv.pprof)
 				if err != nil {
 					return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
 				}
