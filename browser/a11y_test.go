@@ -120,9 +120,14 @@ func TestAccessibility(t *testing.T) {
 	tb.checkA11y("rolled key dialog")
 	tb.do("press Escape", chromedp.KeyEvent("\u001b"), chromedp.WaitNotVisible(chromedp.CSS("#modal")))
 
-	// The pages that stand in for the dialogs without JavaScript, and an error page.
 	id := get(tb, "read a key id", chromedp.AttributeValue(chromedp.CSS(`#keys-tbody tr.key-row[data-status="active"]`), "id")).Value
 	id = strings.TrimPrefix(id, "key-")
+	for _, path := range []string{"/dashboard/products", "/dashboard/audit"} {
+		tb.do("open "+path, chromedp.Navigate(a.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		tb.checkA11y(path)
+	}
+
+	// The pages that stand in for the dialogs without JavaScript, and an error page.
 	for _, path := range []string{"/keys/new", "/keys/" + id + "/revoke", "/keys/" + id + "/roll", "/keys/key_unknown/revoke"} {
 		tb.do("open "+path, chromedp.Navigate(a.URL+dashboardPath+path), chromedp.WaitVisible(chromedp.CSS("main .panel")))
 		tb.checkA11y(path + " page")

@@ -25,7 +25,7 @@ func TestDashboard(t *testing.T) {
 		name string
 		run  func(tb *tab)
 	}{
-		{"1 signup lands on the empty state", func(tb *tab) {
+		{"1 signup lands on the empty state, in the system's theme", func(tb *tab) {
 			tb.signup("ada@example.com", "Analytical Engines")
 			if got, want := tb.path(), dashboardPath; got != want {
 				tb.t.Errorf("after signup the page is %s, want %s", got, want)
@@ -34,6 +34,14 @@ func TestDashboard(t *testing.T) {
 				tb.t.Errorf("empty state heading = %q, want %q", got, want)
 			}
 			tb.do("find the empty state's create button", chromedp.WaitVisible(chromedp.CSS(".empty-state button")))
+			for _, theme := range []struct{ scheme, background string }{
+				{"dark", "rgb(11, 11, 14)"}, {"light", "rgb(248, 248, 250)"},
+			} {
+				tb.colorScheme(theme.scheme)
+				if got := eval[string](tb, `getComputedStyle(document.body).backgroundColor`); got != theme.background {
+					tb.t.Errorf("with the system in %s mode the page background is %s, want %s", theme.scheme, got, theme.background)
+				}
+			}
 			tb.markWindow()
 		}},
 		{"2 create shows the key once, with a loading state while it is made", func(tb *tab) {

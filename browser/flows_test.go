@@ -99,8 +99,8 @@ func (tb *tab) client() *testapp.Client {
 }
 
 // seedKeys gives the tab's organization keys in every state the table shows, made
-// over a few weeks of the app's clock (when the app runs on it): active, used,
-// read-only, expiring soon, rolled and its successor, revoked.
+// over a few weeks of the app's clock (when the app runs on it): active, used (for a
+// product), read-only, expiring soon, rolled and its successor, revoked.
 func (tb *tab) seedKeys() {
 	tb.t.Helper()
 	a, c := tb.app, tb.client()
@@ -121,7 +121,7 @@ func (tb *tab) seedKeys() {
 	a.Clock.Advance(3 * time.Hour)
 	prod, _ := c.CreateKey("Production backend")
 	a.Clock.Advance(25 * time.Minute)
-	if resp, body := a.API(tb.t, http.MethodGet, "/api/products", prod, ""); resp.StatusCode != http.StatusOK {
+	if resp, body := a.API(tb.t, http.MethodPost, "/api/products", prod, `{"name":"Widget","price":9.99}`); resp.StatusCode != http.StatusCreated {
 		tb.t.Fatalf("use the key: %d %s", resp.StatusCode, body)
 	}
 	a.Clock.Advance(2 * time.Minute)
