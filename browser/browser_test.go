@@ -26,12 +26,13 @@ import (
 // costs about a second, a new browser context (own cookies, storage and permissions)
 // and tab per test costs almost nothing.
 var chromium struct {
-	once    sync.Once
-	ctx     context.Context
-	stop    func()
-	output  testapp.Logs // the browser's stdout and stderr
-	missing error        // no browser found: skip, or fail under KEYPORT_REQUIRE_BROWSER=1
-	err     error        // a browser was found but did not start: always a failure
+	once       sync.Once
+	ctx        context.Context
+	stop       func()
+	output     testapp.Logs // the browser's stdout and stderr
+	missing    error        // no browser found: skip, or fail under KEYPORT_REQUIRE_BROWSER=1
+	skipReason sync.Once    // the reason for skipping is said once
+	err        error        // a browser was found but did not start: always a failure
 }
 
 func TestMain(m *testing.M) {
@@ -96,7 +97,13 @@ func browserContext(t *testing.T) context.Context {
 		if os.Getenv("KEYPORT_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("browser tests: %v (KEYPORT_REQUIRE_BROWSER=1 makes a missing browser a failure)", chromium.missing)
 		}
-		t.Skipf("browser tests skipped: %v (apt-get install chromium, or set KEYPORT_CHROMIUM)", chromium.missing)
+		// One line says why; the other tests just skip.
+		said := false
+		chromium.skipReason.Do(func() { said = true })
+		if said {
+			t.Skipf("browser tests skipped: %v (apt-get install chromium, or set KEYPORT_CHROMIUM)", chromium.missing)
+		}
+		t.SkipNow()
 	}
 	if chromium.err != nil {
 		t.Fatal(chromium.err)
