@@ -129,6 +129,24 @@ func TestDashboard(t *testing.T) {
 				tb.t.Error("the full key is still in the page after the dialog closed")
 			}
 		}},
+		{"4b relative times stay true on a page left open", func(tb *tab) {
+			// The page's clock moves five minutes on (Date.now is the page's only clock),
+			// and the tab comes back into view.
+			later := eval[string](tb, `(() => {
+				const real = Date.now;
+				Date.now = () => real() + 5 * 60 * 1000;
+				document.dispatchEvent(new Event('visibilitychange'));
+				Date.now = real;
+				return document.querySelector('#keys-tbody tr.key-row time').textContent;
+			})()`)
+			if want := "5 minutes ago"; later != want {
+				tb.t.Errorf("five minutes later the row says created %q, want %q", later, want)
+			}
+			eval[chromedp.Void](tb, `document.dispatchEvent(new Event('visibilitychange'))`)
+			if got, want := tb.text("#keys-tbody tr.key-row time"), "just now"; got != want {
+				tb.t.Errorf("back to now the row says created %q, want %q", got, want)
+			}
+		}},
 		{"5 the key works on the API", func(tb *tab) {
 			resp, body := a.API(tb.t, http.MethodPost, "/api/products/create", key, `{"name":"Widget","price":9.99}`)
 			if resp.StatusCode != http.StatusCreated {

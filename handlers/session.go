@@ -61,6 +61,7 @@ func (s *Server) layout(c echo.Context, title, nav string) Layout {
 		Member: memberFrom(c),
 		Nav:    nav,
 		Flash:  s.Sessions.PopString(c.Request().Context(), sessionFlash),
+		Now:    s.Now(),
 	}
 }
 

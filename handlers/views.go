@@ -18,6 +18,7 @@ type Layout struct {
 	Member *Member
 	Nav    string // which nav link is current
 	Flash  string
+	Now    time.Time // the server's clock when the page was made; the page's relative times count from it
 }
 
 // Member is the signed-in user and their organization.
