@@ -141,9 +141,7 @@
     el.textContent = String(message);
     toastHost().append(el);
     setTimeout(() => dismiss(el), TOAST_MS);
-    return el;
   }
-  window.keyportToast = toast;
 
   // Server: `HX-Trigger: {"showToast":{"message":"Key revoked","kind":"success"}}`
   // (or `{"showToast":"Key revoked"}`, which htmx delivers as detail.value).
