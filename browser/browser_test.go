@@ -152,6 +152,11 @@ func newTab(t *testing.T, a *testapp.App) *tab {
 	t.Cleanup(func() {
 		if t.Failed() {
 			tb.saveFailure()
+			return
+		}
+		// Only the last run's failures are kept: a stale folder would mislead.
+		if err := os.RemoveAll(failureDir(t)); err != nil {
+			t.Errorf("remove old failure artifacts: %v", err)
 		}
 	})
 
@@ -264,11 +269,16 @@ func (tb *tab) consoleErrors() []string {
 	return errs
 }
 
+// failureDir is where a failed test's artifacts go, next to the package's tests.
+func failureDir(t *testing.T) string {
+	return filepath.Join("testdata", "failures", strings.ReplaceAll(t.Name(), "/", "_"))
+}
+
 // saveFailure writes the page's screenshot, HTML and console log next to the test, so
 // a failure in CI can be looked at afterwards.
 func (tb *tab) saveFailure() {
 	t := tb.t
-	dir, err := filepath.Abs(filepath.Join("testdata", "failures", strings.ReplaceAll(t.Name(), "/", "_")))
+	dir, err := filepath.Abs(failureDir(t))
 	if err == nil {
 		err = errors.Join(os.RemoveAll(dir), os.MkdirAll(dir, 0o755))
 	}
