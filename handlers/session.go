@@ -56,13 +56,12 @@ func (s *Server) flash(c echo.Context, msg string) {
 }
 
 func (s *Server) layout(c echo.Context, title, nav string) Layout {
-	return Layout{
-		Title:  title,
-		Member: memberFrom(c),
-		Nav:    nav,
-		Flash:  s.Sessions.PopString(c.Request().Context(), sessionFlash),
-		Now:    s.Now(),
+	l := Layout{Title: title, Member: memberFrom(c), Nav: nav, Now: s.Now()}
+	// htmx fragments have no place for the flash; leave it for the next full page.
+	if !isHTMX(c) {
+		l.Flash = s.Sessions.PopString(c.Request().Context(), sessionFlash)
 	}
+	return l
 }
 
 // setTrigger asks htmx (through HX-Trigger) to show a toast and, if closeModal, to close
