@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,22 +38,18 @@ func startSlow(t *testing.T, addr, method, path, key, body string) *slowRequest 
 	return &slowRequest{conn: conn, rest: body[half:]}
 }
 
-func (r *slowRequest) finish(t *testing.T) (*http.Response, string) {
-	t.Helper()
+func (r *slowRequest) finish() (*http.Response, string, error) {
 	if _, err := io.WriteString(r.conn, r.rest); err != nil {
-		t.Fatal(err)
+		return nil, "", err
 	}
 	r.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(r.conn), nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return resp, string(b), err
 }
 
 // TestGracefulShutdown: on SIGTERM the binary stops accepting connections, lets the
@@ -85,15 +83,16 @@ func TestGracefulShutdown(t *testing.T) {
 		inflight = append(inflight, startSlow(t, s.Addr, "POST", "/api/products", key,
 			fmt.Sprintf(`{"name":"in flight %d","price":12.5}`, i)))
 	}
-	// A request on a new connection that completes before the signal proves the server
-	// has accepted the slow connections, which were dialed first: the kernel hands out
-	// connections in order. (On a kept-alive connection it would prove nothing, and a
-	// connection still in the accept queue at SIGTERM is reset, not served.)
+	// net/http drops a connection whose request it had not begun to read when shutdown
+	// started, so wait until all four requests are inside keyport (in flight, with the
+	// scrape itself the fifth) before sending the signal.
 	http.DefaultClient.CloseIdleConnections()
-	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	if r := callAPI(context.Background(), fresh, "GET", s.URL+"/api/products", key, ""); r.Status != http.StatusOK {
-		t.Fatalf("before SIGTERM: %d %s", r.Status, r.Body)
+	for deadline := time.Now().Add(30 * time.Second); inFlight(t, s.URL) < len(inflight)+1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the %d slow requests were not all in flight within 30 s", len(inflight))
+		}
 	}
+	http.DefaultClient.CloseIdleConnections()
 
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -119,7 +118,10 @@ func TestGracefulShutdown(t *testing.T) {
 
 	var ids []string
 	for i, r := range inflight {
-		resp, body := r.finish(t)
+		resp, body, err := r.finish()
+		if err != nil {
+			t.Fatalf("in-flight request %d: %v\nkeyport's log:\n%s", i, err, s.Stderr)
+		}
 		if got, want := resp.StatusCode, http.StatusCreated; got != want {
 			t.Fatalf("in-flight request %d: status %d, want %d\n%s", i, got, want, body)
 		}
@@ -148,4 +150,26 @@ func TestGracefulShutdown(t *testing.T) {
 	if lastUsed < inflightSent {
 		t.Errorf("last_used_at = %d, before the in-flight requests (%d): the shutdown did not flush it (first use %d)", lastUsed, inflightSent, firstUse)
 	}
+}
+
+// inFlight reads keyport_http_requests_in_flight from /metrics.
+func inFlight(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "keyport_http_requests_in_flight "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("in-flight gauge %q: %v", v, err)
+			}
+			return int(n)
+		}
+	}
+	t.Fatal("keyport_http_requests_in_flight missing from /metrics")
+	return 0
 }

@@ -121,6 +121,10 @@ func TestMetricsCountRequestsVerificationsAndProducts(t *testing.T) {
 			t.Errorf("%s moved by %v, want %v", tc.series, got, tc.want)
 		}
 	}
+	// Every request so far has been answered; the scrape itself is the one in flight.
+	if got, want := after["keyport_http_requests_in_flight"], 1.0; got != want {
+		t.Errorf("keyport_http_requests_in_flight = %v during a scrape of an idle server, want %v", got, want)
+	}
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
 		if _, ok := after[name]; !ok {
 			t.Errorf("%s missing from /metrics", name)

@@ -60,6 +60,7 @@ func sameOrigin() echo.MiddlewareFunc {
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		s.Metrics.RequestStarted()
 		var b [8]byte
 		rand.Read(b[:])
 		id := hex.EncodeToString(b[:])

@@ -32,6 +32,7 @@ var outcomes = []string{OutcomeOK, OutcomeMissing, OutcomeInvalid, OutcomeRevoke
 type Metrics struct {
 	registry         *prometheus.Registry
 	requests         *prometheus.CounterVec
+	inFlight         prometheus.Gauge
 	latency          *prometheus.HistogramVec
 	keyVerifications *prometheus.CounterVec
 	productsCreated  prometheus.Counter
@@ -46,6 +47,10 @@ func New() *Metrics {
 			Name: "keyport_http_requests_total",
 			Help: "HTTP requests by method, route pattern (\"unmatched\" when no route matched) and status.",
 		}, []string{"method", "route", "status"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "keyport_http_requests_in_flight",
+			Help: "Requests being handled right now (read, not yet answered).",
+		}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "keyport_http_request_duration_seconds",
 			Help:    "Time from receiving a request to finishing its response, by route pattern.",
@@ -65,7 +70,7 @@ func New() *Metrics {
 		}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.latency, m.keyVerifications, m.productsCreated, m.dbErrors,
+		m.requests, m.inFlight, m.latency, m.keyVerifications, m.productsCreated, m.dbErrors,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -81,12 +86,21 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Request records one finished request. route must be a pattern, never a raw path, so
-// the number of series stays bounded.
+// RequestStarted counts a request as in flight until Request records it finished.
+func (m *Metrics) RequestStarted() {
+	if m == nil {
+		return
+	}
+	m.inFlight.Inc()
+}
+
+// Request records one finished request, started with RequestStarted. route must be a
+// pattern, never a raw path, so the number of series stays bounded.
 func (m *Metrics) Request(method, route string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
+	m.inFlight.Dec()
 	m.requests.WithLabelValues(knownMethod(method), route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
 }
