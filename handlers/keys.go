@@ -14,15 +14,8 @@ import (
 	"keyport/queries"
 )
 
-const keysPageSize = 50
-
 func (s *Server) keysPage(c echo.Context) error {
-	m := memberFrom(c)
-	before, err := parse.Cursor(c.QueryParam("cursor"))
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "That page link is not valid.")
-	}
-	page, err := s.listKeys(c.Request().Context(), m.OrgID, before, c.QueryParam("status") != "active")
+	page, err := s.listKeys(c, c.QueryParam("status") != "active")
 	if err != nil {
 		return err
 	}
@@ -33,31 +26,28 @@ func (s *Server) keysPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "keys", "keys-section", page)
 }
 
-func (s *Server) listKeys(ctx context.Context, orgID string, before int64, showRevoked bool) (KeysPage, error) {
-	var include int64
+// listKeys is the page of the organization's keys below the request's ?cursor=.
+func (s *Server) listKeys(c echo.Context, showRevoked bool) (KeysPage, error) {
+	orgID := memberFrom(c).OrgID
+	include, path := int64(0), dashboardPath+"?status=active"
 	if showRevoked {
-		include = 1
+		include, path = 1, dashboardPath
 	}
-	rows, err := s.Read.ListAPIKeys(ctx, queries.ListAPIKeysParams{
-		OrgID: orgID, Before: before, IncludeRevoked: include, Limit: keysPageSize + 1,
-	})
+	keys, more, err := listPage(c, s.Now(), path, 7,
+		func(ctx context.Context, before, limit int64) ([]queries.ApiKey, error) {
+			return s.Read.ListAPIKeys(ctx, queries.ListAPIKeysParams{
+				OrgID: orgID, Before: before, IncludeRevoked: include, Limit: limit,
+			})
+		},
+		func(k queries.ApiKey) int64 { return k.Seq }, keyRow)
 	if err != nil {
 		return KeysPage{}, err
 	}
-	has, err := s.Read.OrgHasAPIKeys(ctx, orgID)
+	has, err := s.Read.OrgHasAPIKeys(c.Request().Context(), orgID)
 	if err != nil {
 		return KeysPage{}, err
 	}
-	p := KeysPage{Empty: !has, ShowRevoked: showRevoked}
-	if len(rows) > keysPageSize {
-		rows = rows[:keysPageSize]
-		p.NextCursor = parse.EncodeCursor(rows[len(rows)-1].Seq)
-	}
-	now := s.Now()
-	for _, r := range rows {
-		p.Keys = append(p.Keys, keyRow(r, now))
-	}
-	return p, nil
+	return KeysPage{Keys: keys, More: more, Empty: !has, ShowRevoked: showRevoked}, nil
 }
 
 func (s *Server) newKeyForm(c echo.Context) error {
@@ -106,7 +96,7 @@ func (s *Server) showNewKey(c echo.Context, key, id string, replaces *KeyRow) er
 	if err != nil {
 		return err
 	}
-	list, err := s.listKeys(ctx, m.OrgID, 1<<63-1, true)
+	list, err := s.listKeys(c, true)
 	if err != nil {
 		return err
 	}

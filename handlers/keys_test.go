@@ -344,6 +344,11 @@ func TestKeysPaging(t *testing.T) {
 	if !strings.Contains(body, ">key 52<") || !strings.Contains(more, ">key 00<") {
 		t.Error("not newest first across pages")
 	}
+	// With revoked keys hidden, "Load more" keeps the filter.
+	_, body = c.Get(dashboard + "?status=active")
+	if !strings.Contains(body, `hx-get="/dashboard/integrations/api?status=active&amp;cursor=`) {
+		t.Error("the filtered first page's load-more link drops status=active")
+	}
 }
 
 func TestHealthz(t *testing.T) {

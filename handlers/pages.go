@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -10,7 +11,7 @@ import (
 	"keyport/handlers/parse"
 )
 
-// pageSize is how many rows the audit log and products pages show at a time.
+// pageSize is how many rows the dashboard's tables show at a time.
 const pageSize = 50
 
 // listPage fetches the page of rows below the request's ?cursor= (asking for one more
@@ -31,7 +32,11 @@ func listPage[R, V any](c echo.Context, now time.Time, path string, cols int,
 	more := MoreLink{Cols: cols}
 	if len(rows) > pageSize {
 		rows = rows[:pageSize]
-		more.URL = path + "?cursor=" + parse.EncodeCursor(seq(rows[len(rows)-1]))
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		more.URL = path + sep + "cursor=" + parse.EncodeCursor(seq(rows[len(rows)-1]))
 	}
 	out := make([]V, len(rows))
 	for i, r := range rows {

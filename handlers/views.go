@@ -136,7 +136,7 @@ type KeysPage struct {
 	Keys        []KeyRow
 	Empty       bool // the organization has no keys in any state: show the empty state
 	ShowRevoked bool
-	NextCursor  string
+	More        MoreLink
 	OOB         bool // rendered as an htmx out-of-band swap
 }
 
