@@ -71,12 +71,6 @@ func isHTMX(c echo.Context) bool {
 	return c.Request().Header.Get("HX-Request") == "true"
 }
 
-// Has reports whether page was parsed; tests use it to check every page is registered.
-func (t *Templates) Has(page string) bool {
-	_, ok := t.pages[page]
-	return ok
-}
-
 // redirect sends a plain request on with 303 See Other and an htmx request with
 // HX-Redirect, since htmx would otherwise swap the redirected page into its target.
 func redirect(c echo.Context, to string) error {
