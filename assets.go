@@ -5,10 +5,9 @@ import (
 	"io/fs"
 )
 
-// The binary carries its schema, templates and static files, so it is all you deploy.
+// The binary carries its templates and static files (the schema is embedded by package
+// migrations), so it is all you deploy.
 var (
-	//go:embed schema.sql
-	schemaSQL string
 	//go:embed templates
 	templateFiles embed.FS
 	//go:embed static

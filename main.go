@@ -10,6 +10,7 @@ import (
 
 	"keyport/app"
 	"keyport/cli"
+	"keyport/migrations"
 )
 
 func main() {
@@ -17,7 +18,7 @@ func main() {
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
 		Assets: app.Assets{
-			Migrations: []string{schemaSQL},
+			Migrations: migrations.SQLite(),
 			Templates:  sub(templateFiles, "templates"),
 			Static:     sub(staticFiles, "static"),
 		},

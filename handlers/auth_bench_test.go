@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"keyport/keyauth"
 	"keyport/lastused"
 	"keyport/metrics"
+	"keyport/migrations"
 	"keyport/queries"
 	"keyport/ratelimit"
 )
@@ -25,11 +25,7 @@ import (
 func benchKeyServer(b *testing.B) (*Server, string) {
 	b.Helper()
 	ctx := context.Background()
-	schema, err := os.ReadFile(filepath.Join("..", "schema.sql"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := database.Open(ctx, filepath.Join(b.TempDir(), "keyport.db"), []string{string(schema)})
+	db, err := database.Open(ctx, filepath.Join(b.TempDir(), "keyport.db"), migrations.SQLite())
 	if err != nil {
 		b.Fatal(err)
 	}

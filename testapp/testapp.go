@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"keyport/app"
+	"keyport/migrations"
 )
 
 // Root is the repository root (where go.mod is), found from the working directory.
@@ -44,17 +45,13 @@ func Root(t testing.TB) string {
 	}
 }
 
-// Assets reads the schema, templates and static files from the repository, the same
-// files the binary embeds.
+// Assets reads the templates and static files from the repository, the same files the
+// binary embeds, with the embedded schema.
 func Assets(t testing.TB) app.Assets {
 	t.Helper()
 	root := Root(t)
-	schema, err := os.ReadFile(filepath.Join(root, "schema.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	return app.Assets{
-		Migrations: []string{string(schema)},
+		Migrations: migrations.SQLite(),
 		Templates:  os.DirFS(filepath.Join(root, "templates")),
 		Static:     os.DirFS(filepath.Join(root, "static")),
 	}

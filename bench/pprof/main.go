@@ -16,6 +16,7 @@ import (
 
 	"keyport/app"
 	"keyport/cli"
+	"keyport/migrations"
 )
 
 func main() {
@@ -27,16 +28,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pprof:", http.ListenAndServe(addr, nil))
 	}()
 	root := os.Getenv("KEYPORT_BENCH_ROOT")
-	schema, err := os.ReadFile(filepath.Join(root, "schema.sql"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pprof:", err)
-		os.Exit(1)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
 		Assets: app.Assets{
-			Migrations: []string{string(schema)},
+			Migrations: migrations.SQLite(),
 			Templates:  os.DirFS(filepath.Join(root, "templates")),
 			Static:     os.DirFS(filepath.Join(root, "static")),
 		},

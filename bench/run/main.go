@@ -30,6 +30,7 @@ import (
 	"keyport/apikey"
 	"keyport/bench/seed"
 	"keyport/handlers/parse"
+	"keyport/migrations"
 )
 
 var datasets = []seed.Spec{
@@ -103,10 +104,6 @@ func run(ctx context.Context, c *config) error {
 	if err := goBuild(ctx, c.root, c.floorBin, "./bench/floor"); err != nil {
 		return err
 	}
-	schema, err := os.ReadFile(filepath.Join(c.root, "schema.sql"))
-	if err != nil {
-		return err
-	}
 	unknown, badsum, err := attackKeys(c)
 	if err != nil {
 		return err
@@ -118,7 +115,7 @@ func run(ctx context.Context, c *config) error {
 			continue
 		}
 		logf("seeding %s (%d keys, %d products; cached in %s)", spec.Name, spec.Keys(), spec.Products, c.data)
-		m, err := seed.Cached(ctx, c.data, spec, []string{string(schema)})
+		m, err := seed.Cached(ctx, c.data, spec, migrations.SQLite())
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", spec.Name, err)
 		}
