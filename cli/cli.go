@@ -51,6 +51,15 @@ func Main(ctx context.Context, args []string, env Env) int {
 	name, rest := lookup(args)
 	cmd, ok := commands[name]
 	if !ok {
+		if group := args[0]; len(subcommands(group)) > 0 {
+			if len(args) == 1 || args[1] == "-h" || args[1] == "--help" {
+				groupUsage(env.Stdout, group)
+				return 0
+			}
+			fmt.Fprintf(env.Stderr, "keyport: unknown command %q\n\n", strings.Join(args, " "))
+			groupUsage(env.Stderr, group)
+			return 2
+		}
 		fmt.Fprintf(env.Stderr, "keyport: unknown command %q\n\n", strings.Join(args, " "))
 		usage(env.Stderr)
 		return 2
@@ -91,10 +100,32 @@ func usage(w io.Writer) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	listCommands(w, names)
+	fmt.Fprintln(w, "\nRun `keyport COMMAND -h` for a command's flags. Every flag can also be set as KEYPORT_<NAME>.")
+}
+
+// subcommands returns the sorted names of the commands whose first word is group ("key").
+func subcommands(group string) []string {
+	var names []string
+	for n := range commands {
+		if strings.HasPrefix(n, group+" ") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: keyport %s COMMAND [flags]\n\nCommands:\n", group)
+	listCommands(w, subcommands(group))
+	fmt.Fprintf(w, "\nRun `keyport %s COMMAND -h` for a command's flags.\n", group)
+}
+
+func listCommands(w io.Writer, names []string) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun `keyport COMMAND -h` for a command's flags. Every flag can also be set as KEYPORT_<NAME>.")
 }
 
 // newFlags makes a FlagSet whose defaults come from KEYPORT_* variables, so flags

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -204,6 +205,7 @@ func TestCommandErrors(t *testing.T) {
 		{"short password", "short\n", []string{"user", "create", "--email", "new@example.com", "-db", a.DBPath}, 1, "Password must be 8 to 72 bytes long."},
 		{"taken email", "long enough\n", []string{"user", "create", "--email", "Taken@example.com", "-db", a.DBPath}, 1, "a user with email taken@example.com already exists"},
 		{"serve with an argument", "", []string{"serve", "extra"}, 2, `unexpected argument "extra"`},
+		{"unknown key subcommand", "", []string{"key", "frob"}, 2, "Usage: keyport key COMMAND"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,8 +237,32 @@ func TestHelpAndVersion(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "Usage: keyport key create --email E --name N") || !strings.Contains(stderr, "-expires-in") {
 		t.Errorf("key create -h: exit %d\n%s", code, stderr)
 	}
+	for _, args := range [][]string{{"key"}, {"key", "-h"}} {
+		out := must(t, "", args...)
+		for _, cmd := range []string{"key create", "key list", "key revoke"} {
+			if !strings.Contains(out, "\n  "+cmd+" ") {
+				t.Errorf("keyport %s does not list %q:\n%s", strings.Join(args, " "), cmd, out)
+			}
+		}
+		if strings.Contains(out, "user create") {
+			t.Errorf("keyport %s lists commands outside the group:\n%s", strings.Join(args, " "), out)
+		}
+	}
 	if v := must(t, "", "version"); !regexp.MustCompile(`^keyport \S+ revision \S+( \(modified\))? go1\.\d+`).MatchString(v) {
 		t.Errorf("version printed %q", v)
+	}
+}
+
+func TestServeOnAPortInUseSaysWhatToDo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	db := filepath.Join(t.TempDir(), "keyport.db")
+	code, _, stderr := run(t, "", "serve", "-addr", ln.Addr().String(), "-db", db)
+	if code != 1 || !strings.Contains(stderr, "address already in use") || !strings.Contains(stderr, "-addr 127.0.0.1:PORT") {
+		t.Errorf("exit %d, stderr %q: want exit 1, the error and the -addr hint", code, stderr)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"keyport/app"
@@ -33,6 +34,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w\nAnother program (often a keyport started earlier) holds that port: stop it, or choose another address with -addr 127.0.0.1:PORT or KEYPORT_ADDR", err)
+	}
 	if err != nil {
 		return err
 	}
