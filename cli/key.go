@@ -24,7 +24,7 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	synopsis(fs, "key create --email E --name N [--scopes products:read,products:write] [--expires-in 30d|0]")
 	email := fs.String("email", "", "the user the key is created for; it belongs to their organization (required)")
 	name := fs.String("name", "", "the key's name, 1 to 100 characters (required)")
-	scopeList := fs.String("scopes", strings.Join(keyauth.AllScopes, ","), "comma-separated scopes")
+	scopeList := fs.String("scopes", strings.Join(keyauth.DefaultScopes, ","), "comma-separated scopes: "+strings.Join(keyauth.AllScopes, ", ")+", or custom ones")
 	expires := fs.String("expires-in", "0", "lifetime: days (30d) or a Go duration (12h); 0 means never")
 	dbPath := dbFlag(fs)
 	if err := parseFlags(fs, env, args); err != nil {
@@ -46,7 +46,7 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	}
 	scopes, err := parse.Scopes(submitted, keyauth.AllScopes)
 	if err != nil {
-		return fmt.Errorf("%w: --scopes: %v (known: %s)", errUsage, err, strings.Join(keyauth.AllScopes, ", "))
+		return fmt.Errorf("%w: --scopes: %v", errUsage, err)
 	}
 	lifetime, err := parseLifetime(*expires)
 	if err != nil {

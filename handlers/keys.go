@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,7 +52,7 @@ func (s *Server) listKeys(c echo.Context, showRevoked bool) (KeysPage, error) {
 }
 
 func (s *Server) newKeyForm(c echo.Context) error {
-	f := keyForm("", "0", keyauth.AllScopes)
+	f := keyForm("", "0", keyauth.DefaultScopes, "")
 	f.Layout = s.layout(c, "Create new key", "keys")
 	return s.render(c, http.StatusOK, "key_new", "key-form", f)
 }
@@ -63,12 +64,13 @@ func (s *Server) createKey(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
-	f := keyForm(form.Get("name"), form.Get("expires_in_days"), form["scopes"])
+	custom := form.Get("custom_scopes")
+	f := keyForm(form.Get("name"), form.Get("expires_in_days"), form["scopes"], custom)
 	f.Layout = s.layout(c, "Create new key", "keys")
 
 	name, err := parse.KeyName(form.Get("name"))
 	expiresIn, expErr := parse.ExpiresIn(form.Get("expires_in_days"))
-	scopes, scopeErr := parse.Scopes(form["scopes"], keyauth.AllScopes)
+	scopes, scopeErr := parse.Scopes(append(form["scopes"], strings.Fields(custom)...), keyauth.AllScopes)
 	if err = errors.Join(err, expErr, scopeErr); err != nil {
 		f.Error = firstError(err)
 		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)

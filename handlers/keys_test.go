@@ -48,7 +48,12 @@ func TestCreateKeyValidation(t *testing.T) {
 		{"unsupported expiry", url.Values{"name": {"k"}, "expires_in_days": {"3"}, "scopes": both}, "Choose an expiry: never, 7, 30, 90 or 365 days."},
 		{"non-numeric expiry", url.Values{"name": {"k"}, "expires_in_days": {"soon"}, "scopes": both}, "Choose an expiry: never, 7, 30, 90 or 365 days."},
 		{"no scopes", url.Values{"name": {"k"}, "expires_in_days": {"0"}}, "Choose at least one scope."},
-		{"unknown scope", url.Values{"name": {"k"}, "scopes": {"admin"}}, "Unknown scope."},
+		{"invalid custom scope", url.Values{"name": {"k"}, "scopes": both, "custom_scopes": {"billing:read Billing!"}},
+			"“Billing!” is not a valid scope: use 1 to 64 lowercase letters, digits and _ . : -, starting with a letter or digit."},
+		{"custom scope in keyport's namespace", url.Values{"name": {"k"}, "custom_scopes": {"keys:admin"}},
+			"“keys:admin” is reserved: scopes starting with products: or keys: belong to keyport."},
+		{"21 custom scopes", url.Values{"name": {"k"}, "custom_scopes": {manyScopes(21)}},
+			"A key may have at most 20 custom scopes."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,9 +87,16 @@ func TestCreateKeyValidation(t *testing.T) {
 		t.Errorf("%d keys created by invalid forms", got)
 	}
 	t.Run("the form keeps what was typed", func(t *testing.T) {
-		_, body := c.Post(dashboard+"/keys", url.Values{"name": {"Billing"}, "expires_in_days": {"90"}}, "HX-Request: true")
+		_, body := c.Post(dashboard+"/keys", url.Values{"name": {"Billing"}, "expires_in_days": {"90"},
+			"scopes": {"keys:verify"}, "custom_scopes": {"billing:read Bad"}}, "HX-Request: true")
 		if !strings.Contains(body, `value="Billing"`) {
 			t.Error("the name is lost")
+		}
+		if !strings.Contains(body, `value="billing:read Bad"`) {
+			t.Error("the custom scopes are lost")
+		}
+		if !regexp.MustCompile(`value="keys:verify"\s+checked`).MatchString(body) || regexp.MustCompile(`value="products:read"\s+checked`).MatchString(body) {
+			t.Error("the checked scopes are not kept as sent")
 		}
 		if !regexp.MustCompile(`<option value="90"\s+selected`).MatchString(body) {
 			t.Error("the expiry is lost")
@@ -357,5 +369,61 @@ func TestHealthz(t *testing.T) {
 	resp, body := a.Request(t, http.MethodGet, "/healthz", "")
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(body) != "ok" {
 		t.Errorf("healthz: %d %q, want 200 ok", resp.StatusCode, body)
+	}
+}
+
+func manyScopes(n int) string {
+	var s []string
+	for i := range n {
+		s = append(s, fmt.Sprintf("svc%d:read", i))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestCreateKeyDialogScopes: the dialog groups the scopes, preselects only the products
+// API's, and a key made with root and custom scopes holds exactly those.
+func TestCreateKeyDialogScopes(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.Signup(t, "scopes@example.com")
+	_, body := c.Get(dashboard+"/keys/new", "HX-Request: true")
+	groups := regexp.MustCompile(`(?s)<legend>([^<]+)</legend>(.*?)</fieldset>`).FindAllStringSubmatch(body, -1)
+	want := map[string][]string{
+		"Products API":              {"products:read", "products:write"},
+		"Key management (root key)": {"keys:verify", "keys:read", "keys:write"},
+	}
+	if len(groups) != 2 {
+		t.Fatalf("%d scope groups, want 2:\n%s", len(groups), body)
+	}
+	checked := regexp.MustCompile(`value="([a-z:]+)"\s+checked`)
+	for _, g := range groups {
+		values := regexp.MustCompile(`name="scopes" value="([a-z:]+)"`).FindAllStringSubmatch(g[2], -1)
+		var got []string
+		for _, v := range values {
+			got = append(got, v[1])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want[g[1]]) {
+			t.Errorf("group %q offers %v, want %v", g[1], got, want[g[1]])
+		}
+		if n := len(checked.FindAllString(g[2], -1)); (g[1] == "Products API") != (n == 2) || (g[1] != "Products API" && n != 0) {
+			t.Errorf("group %q has %d preselected scopes", g[1], n)
+		}
+	}
+	if !strings.Contains(body, `name="custom_scopes"`) {
+		t.Error("no custom scopes field")
+	}
+
+	resp, body := c.Post(dashboard+"/keys", url.Values{"name": {"Billing"}, "scopes": {"keys:verify", "products:read"},
+		"custom_scopes": {"  billing:read   search.query billing:read "}}, "HX-Request: true")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d\n%s", resp.StatusCode, body)
+	}
+	id := regexp.MustCompile(`id="key-(key_[0-9A-Za-z]+)"`).FindStringSubmatch(body)[1]
+	k, err := a.Server.Read.GetAPIKeyByID(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := k.Scopes, "products:read keys:verify billing:read search.query"; got != want {
+		t.Errorf("scopes = %q, want %q", got, want)
 	}
 }

@@ -146,8 +146,15 @@ type KeyForm struct {
 	Name          string
 	Error         string
 	ExpiryOptions []Option
-	ScopeOptions  []Option
+	ProductScopes []Option
+	RootScopes    []Option
+	CustomScopes  string // space-separated, as typed
 }
+
+// CustomScopesMax bounds the custom scopes field: 20 scopes of 64 characters and spaces.
+func (KeyForm) CustomScopesMax() int { return customScopesMax }
+
+const customScopesMax = parse.MaxCustomScopes * 65
 
 // Option is one choice of a select, radio or checkbox group.
 type Option struct {
@@ -155,9 +162,14 @@ type Option struct {
 	Selected     bool
 }
 
-// keyForm builds the form with expiresIn and scopes preselected.
-func keyForm(name, expiresIn string, scopes []string) KeyForm {
-	f := KeyForm{Name: name}
+// keyForm builds the form with expiresIn and the fixed scopes preselected, and custom
+// (the text field) as typed.
+func keyForm(name, expiresIn string, scopes []string, custom string) KeyForm {
+	// Echoed back no longer than the field allows.
+	if r := []rune(custom); len(r) > customScopesMax {
+		custom = string(r[:customScopesMax])
+	}
+	f := KeyForm{Name: name, CustomScopes: custom}
 	for _, d := range parse.ExpiryDays {
 		o := Option{Value: strconv.Itoa(d), Label: "Never"}
 		if d > 0 {
@@ -166,10 +178,17 @@ func keyForm(name, expiresIn string, scopes []string) KeyForm {
 		o.Selected = o.Value == expiresIn
 		f.ExpiryOptions = append(f.ExpiryOptions, o)
 	}
-	for _, s := range keyauth.AllScopes {
-		f.ScopeOptions = append(f.ScopeOptions, Option{Value: s, Label: s, Selected: slices.Contains(scopes, s)})
-	}
+	f.ProductScopes = scopeOptions(keyauth.ProductScopes, scopes)
+	f.RootScopes = scopeOptions(keyauth.RootScopes, scopes)
 	return f
+}
+
+func scopeOptions(group, selected []string) []Option {
+	opts := make([]Option, 0, len(group))
+	for _, s := range group {
+		opts = append(opts, Option{Value: s, Label: s, Selected: slices.Contains(selected, s)})
+	}
+	return opts
 }
 
 // KeyCreated shows a new key once.

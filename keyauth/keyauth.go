@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,14 +23,26 @@ var (
 	ErrExpired = errors.New("api key expired")
 )
 
-// Scope names.
+// Scope names. Besides these a key may hold custom scopes, which keyport only stores and
+// reports: they are for the organization's own services, checked through verify.
 const (
 	ScopeProductsRead  = "products:read"
 	ScopeProductsWrite = "products:write"
+	ScopeKeysVerify    = "keys:verify"
+	ScopeKeysRead      = "keys:read"
+	ScopeKeysWrite     = "keys:write"
 )
 
-// AllScopes lists every scope a key can hold, in display order.
-var AllScopes = []string{ScopeProductsRead, ScopeProductsWrite}
+// Scope groups, in display order: the products API, and key management, which makes a
+// key a root key.
+var (
+	ProductScopes = []string{ScopeProductsRead, ScopeProductsWrite}
+	RootScopes    = []string{ScopeKeysVerify, ScopeKeysRead, ScopeKeysWrite}
+	// AllScopes lists every scope keyport itself defines, in display order.
+	AllScopes = slices.Concat(ProductScopes, RootScopes)
+	// DefaultScopes are preselected for a new key: a root key is never made by default.
+	DefaultScopes = ProductScopes
+)
 
 // Key is what a request learns about the key it presented.
 type Key struct {
@@ -38,6 +51,17 @@ type Key struct {
 	Scopes    string // space-separated
 	ExpiresAt int64  // Unix ms; 0 = never
 	RevokedAt int64  // Unix ms; 0 = active
+}
+
+// IsRoot reports whether a key with scopes (space-separated) is a root key: one that may
+// verify or manage its organization's keys.
+func IsRoot(scopes string) bool {
+	for s := range strings.FieldsSeq(scopes) {
+		if slices.Contains(RootScopes, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // HasScope reports whether the key was granted scope.

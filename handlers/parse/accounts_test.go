@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"keyport/handlers/parse"
-	"keyport/keyauth"
 )
 
 func TestEmail(t *testing.T) {
@@ -124,32 +123,6 @@ func TestExpiresIn(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, parse.ErrExpiryInvalid) {
 			t.Errorf("ExpiresIn(%q) error %v, want ErrExpiryInvalid", tt.in, err)
-		}
-	}
-}
-
-func TestScopes(t *testing.T) {
-	read, write := keyauth.ScopeProductsRead, keyauth.ScopeProductsWrite
-	tests := []struct {
-		in      []string
-		want    string
-		wantErr error
-	}{
-		{[]string{read, write}, read + " " + write, nil},
-		{[]string{write, read}, read + " " + write, nil},
-		{[]string{write, write}, write, nil},
-		{[]string{read}, read, nil},
-		{nil, "", parse.ErrScopesRequired},
-		{[]string{}, "", parse.ErrScopesRequired},
-		{[]string{"admin"}, "", parse.ErrScopeUnknown},
-		{[]string{read, "products:delete"}, "", parse.ErrScopeUnknown},
-		{[]string{""}, "", parse.ErrScopeUnknown},
-		{[]string{"products:read products:write"}, "", parse.ErrScopeUnknown},
-	}
-	for _, tt := range tests {
-		got, err := parse.Scopes(tt.in, keyauth.AllScopes)
-		if !errors.Is(err, tt.wantErr) || got != tt.want {
-			t.Errorf("Scopes(%q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

@@ -15,8 +15,6 @@ var (
 	ErrKeyNameTooLong  = errors.New("Name must be at most 100 characters.")
 	ErrKeyNameInvalid  = errors.New("Name must not contain control characters.")
 	ErrExpiryInvalid   = errors.New("Choose an expiry: never, 7, 30, 90 or 365 days.")
-	ErrScopesRequired  = errors.New("Choose at least one scope.")
-	ErrScopeUnknown    = errors.New("Unknown scope.")
 	ErrGraceInvalid    = errors.New("Choose a grace period: now, 1 hour, 24 hours or 7 days.")
 )
 
@@ -50,26 +48,6 @@ func ExpiresIn(s string) (time.Duration, error) {
 		return 0, ErrExpiryInvalid
 	}
 	return time.Duration(n) * 24 * time.Hour, nil
-}
-
-// Scopes checks the submitted scopes against known and returns them space-separated in
-// the order of known, without duplicates.
-func Scopes(submitted, known []string) (string, error) {
-	if len(submitted) == 0 {
-		return "", ErrScopesRequired
-	}
-	for _, s := range submitted {
-		if !slices.Contains(known, s) {
-			return "", ErrScopeUnknown
-		}
-	}
-	var out []string
-	for _, k := range known {
-		if slices.Contains(submitted, k) {
-			out = append(out, k)
-		}
-	}
-	return strings.Join(out, " "), nil
 }
 
 // Grace parses the roll form's grace field.
