@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"keyport/database"
 	"keyport/handlers/parse"
@@ -89,4 +90,51 @@ func userByEmail(ctx context.Context, q *queries.Queries, addr string) (queries.
 		return u, fmt.Errorf("no user with email %s (see `keyport user create`)", addr)
 	}
 	return u, err
+}
+
+// findOrg finds the organization a command names by -org: its id or its exact name.
+func findOrg(ctx context.Context, q *queries.Queries, ref string) (queries.Organization, error) {
+	orgs, err := q.FindOrganizations(ctx, ref)
+	if err != nil {
+		return queries.Organization{}, err
+	}
+	switch {
+	case len(orgs) == 0:
+		return queries.Organization{}, fmt.Errorf("no organization with id or name %q", ref)
+	case len(orgs) > 1:
+		ids := make([]string, len(orgs))
+		for i, o := range orgs {
+			ids[i] = o.ID
+		}
+		return queries.Organization{}, fmt.Errorf("%d organizations are named %q; give an id: %s", len(orgs), ref, strings.Join(ids, ", "))
+	}
+	return orgs[0], nil
+}
+
+// userOrg is the organization a command acts in for user: -org (ref) when given, which
+// the user must be a member of, otherwise the user's only organization.
+func userOrg(ctx context.Context, q *queries.Queries, user queries.User, ref string) (string, error) {
+	orgs, err := q.ListUserOrganizations(ctx, user.ID)
+	if err != nil {
+		return "", err
+	}
+	if ref == "" {
+		switch len(orgs) {
+		case 0:
+			return "", fmt.Errorf("%s is not a member of any organization", user.Email)
+		case 1:
+			return orgs[0].ID, nil
+		}
+		return "", fmt.Errorf("%w: %s is a member of %d organizations; choose one with -org", errUsage, user.Email, len(orgs))
+	}
+	org, err := findOrg(ctx, q, ref)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range orgs {
+		if o.ID == org.ID {
+			return o.ID, nil
+		}
+	}
+	return "", fmt.Errorf("%s is not a member of %s", user.Email, org.Name)
 }

@@ -21,8 +21,9 @@ import (
 // key, alone, on stdout: `KEY=$(keyport key create ...)`. It is never shown again.
 func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("key create", env)
-	synopsis(fs, "key create --email E --name N [--scopes products:read,products:write] [--expires-in 30d|0]")
-	email := fs.String("email", "", "the user the key is created for; it belongs to their organization (required)")
+	synopsis(fs, "key create --email E --name N [--org ORG] [--scopes products:read,products:write] [--expires-in 30d|0]")
+	email := fs.String("email", "", "the user who creates the key (required)")
+	org := fs.String("org", "", "the organization the key belongs to, by id or exact name (default: the user's only one)")
 	name := fs.String("name", "", "the key's name, 1 to 100 characters (required)")
 	scopeList := fs.String("scopes", strings.Join(keyauth.DefaultScopes, ","), "comma-separated scopes: "+strings.Join(keyauth.AllScopes, ", ")+", or custom ones")
 	expires := fs.String("expires-in", "0", "lifetime: days (30d) or a Go duration (12h); 0 means never")
@@ -62,10 +63,14 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	orgID, err := userOrg(ctx, q, user, *org)
+	if err != nil {
+		return err
+	}
 	var created provision.CreatedKey
 	err = provision.InTx(ctx, db.Write, q, func(q *queries.Queries) error {
 		created, err = provision.CreateKey(ctx, q, provision.NewKey{
-			OrgID: user.OrgID, Name: keyName, Scopes: scopes, ExpiresIn: lifetime,
+			OrgID: orgID, Name: keyName, Scopes: scopes, ExpiresIn: lifetime,
 			Actor:  provision.Actor{UserID: user.ID, Email: user.Email},
 			Detail: "keyport key create", Now: time.Now(),
 		})
@@ -120,9 +125,9 @@ type keyInfo struct {
 
 func keyList(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("key list", env)
-	synopsis(fs, "key list [--email E | --org ID] [--json]")
-	email := fs.String("email", "", "only keys of this user's organization")
-	org := fs.String("org", "", "only keys of this organization id")
+	synopsis(fs, "key list [--email E | --org ORG] [--json]")
+	email := fs.String("email", "", "only keys of this user's organizations")
+	org := fs.String("org", "", "only keys of this organization, by id or exact name")
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	dbPath := dbFlag(fs)
 	if err := parseFlags(fs, env, args); err != nil {
@@ -143,13 +148,27 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	orgID := *org
-	if addr != "" {
+	var orgIDs map[string]bool // nil: every organization
+	switch {
+	case *org != "":
+		o, err := findOrg(ctx, q, *org)
+		if err != nil {
+			return err
+		}
+		orgIDs = map[string]bool{o.ID: true}
+	case addr != "":
 		user, err := userByEmail(ctx, q, addr)
 		if err != nil {
 			return err
 		}
-		orgID = user.OrgID
+		orgs, err := q.ListUserOrganizations(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		orgIDs = map[string]bool{}
+		for _, o := range orgs {
+			orgIDs[o.ID] = true
+		}
 	}
 	rows, err := q.ListAllAPIKeys(ctx)
 	if err != nil {
@@ -158,7 +177,7 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 	now := time.Now()
 	keys := []keyInfo{}
 	for _, r := range rows {
-		if orgID != "" && r.OrgID != orgID {
+		if orgIDs != nil && !orgIDs[r.OrgID] {
 			continue
 		}
 		keys = append(keys, keyInfo{

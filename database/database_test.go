@@ -85,11 +85,16 @@ func TestPoolsEnforce(t *testing.T) {
 	if err := queries.New(db.Read).CreateOrganization(ctx, org); err == nil {
 		t.Error("a write through the reader pool succeeded")
 	}
-	err := queries.New(db.Write).CreateUser(ctx, queries.CreateUserParams{
-		ID: "usr_1", OrgID: "org_missing", Email: "a@example.com", PasswordHash: "x", CreatedAt: 1,
+	if err := queries.New(db.Write).CreateUser(ctx, queries.CreateUserParams{
+		ID: "usr_1", Email: "a@example.com", PasswordHash: "x", CreatedAt: 1,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := queries.New(db.Write).CreateMembership(ctx, queries.CreateMembershipParams{
+		OrgID: "org_missing", UserID: "usr_1", Role: "owner", CreatedAt: 1,
 	})
 	if err == nil {
-		t.Error("a user in a missing organization was inserted: foreign keys are off")
+		t.Error("a membership of a missing organization was inserted: foreign keys are off")
 	}
 }
 
@@ -102,8 +107,13 @@ func TestMigrationsIdempotent(t *testing.T) {
 	if err := queries.New(first.Write).CreateOrganization(ctx, org); err != nil {
 		t.Fatal(err)
 	}
-	user := queries.CreateUserParams{ID: "usr_1", OrgID: org.ID, Email: "kept@example.com", PasswordHash: "x", CreatedAt: 1}
+	user := queries.CreateUserParams{ID: "usr_1", Email: "kept@example.com", PasswordHash: "x", CreatedAt: 1}
 	if err := queries.New(first.Write).CreateUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	if err := queries.New(first.Write).CreateMembership(ctx, queries.CreateMembershipParams{
+		OrgID: org.ID, UserID: user.ID, Role: "owner", CreatedAt: 1,
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := first.Close(); err != nil {
@@ -119,7 +129,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		if got, want := v, len(testapp.Assets(t).Migrations); got != want {
 			t.Errorf("open %d: user_version = %d, want %d", i+2, got, want)
 		}
-		m, err := queries.New(db.Read).GetMember(ctx, user.ID)
+		m, err := queries.New(db.Read).GetSessionMember(ctx, queries.GetSessionMemberParams{UserID: user.ID})
 		if err != nil || m.Email != user.Email || m.OrgName != org.Name {
 			t.Errorf("open %d: the data from the first open is gone: %+v, %v", i+2, m, err)
 		}

@@ -129,10 +129,16 @@ func (s *Server) login(c echo.Context) error {
 	// bcrypt ignores bytes past 72, so a longer password would match a stored one that
 	// is its prefix; no valid password is that long.
 	_, lenErr := parse.Password(password)
+	var home string
+	if err == nil {
+		if home, err = s.homeOrg(ctx, user.ID); err != nil {
+			return err
+		}
+	}
 	if err != nil || pwErr != nil || lenErr != nil || emailErr != nil {
 		ev := queries.CreateAuditEventParams{ActorEmail: email, Action: "login_failed", IP: ip, CreatedAt: now.UnixMilli()}
 		if err == nil {
-			ev.OrgID, ev.ActorID = nullStr(user.OrgID), nullStr(user.ID)
+			ev.OrgID, ev.ActorID = nullStr(home), nullStr(user.ID)
 		}
 		if err := s.inTx(ctx, func(q *queries.Queries) error {
 			if err := q.RecordLoginFailure(ctx, queries.RecordLoginFailureParams{Email: email, IP: ip, CreatedAt: now.UnixMilli()}); err != nil {
@@ -146,9 +152,14 @@ func (s *Server) login(c echo.Context) error {
 		return s.render(c, http.StatusUnauthorized, "login", "", page)
 	}
 
-	if err := s.Write.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
-		OrgID: nullStr(user.OrgID), ActorID: nullStr(user.ID), ActorEmail: user.Email,
-		Action: "login", IP: ip, CreatedAt: now.UnixMilli(),
+	if err := s.inTx(ctx, func(q *queries.Queries) error {
+		if err := q.SetLastSignIn(ctx, queries.SetLastSignInParams{ID: user.ID, Now: nullInt(now.UnixMilli())}); err != nil {
+			return err
+		}
+		return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
+			OrgID: nullStr(home), ActorID: nullStr(user.ID), ActorEmail: user.Email,
+			Action: "login", IP: ip, CreatedAt: now.UnixMilli(),
+		})
 	}); err != nil {
 		return err
 	}
@@ -175,6 +186,18 @@ func (s *Server) inTx(ctx context.Context, fn func(q *queries.Queries) error) er
 }
 
 func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func nullInt(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid: true} }
+
+// homeOrg is the organization a new session of userID starts in (the one they joined
+// first), "" when they are in none. Sign-ins are audited there.
+func (s *Server) homeOrg(ctx context.Context, userID string) (string, error) {
+	m, err := s.Read.GetSessionMember(ctx, queries.GetSessionMemberParams{UserID: userID})
+	if errors.Is(err, errNoRows) {
+		return "", nil
+	}
+	return m.OrgID, err
+}
 
 // PruneLoginFailures forgets failed sign-ins too old to count towards the throttle, so
 // the table stays small.

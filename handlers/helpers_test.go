@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"keyport/queries"
 	"keyport/testapp"
 )
 
@@ -43,11 +44,16 @@ func checkAPIError(t testing.TB, resp *http.Response, body string, status int, c
 // orgID returns the organization of the account with email.
 func orgID(t testing.TB, a *testapp.App, email string) string {
 	t.Helper()
-	u, err := a.Server.Read.GetUserByEmail(context.Background(), email)
+	ctx := context.Background()
+	u, err := a.Server.Read.GetUserByEmail(ctx, email)
 	if err != nil {
 		t.Fatalf("user %s: %v", email, err)
 	}
-	return u.OrgID
+	m, err := a.Server.Read.GetSessionMember(ctx, queries.GetSessionMemberParams{UserID: u.ID})
+	if err != nil {
+		t.Fatalf("organization of %s: %v", email, err)
+	}
+	return m.OrgID
 }
 
 // keyCount is how many keys (of any state) the organization of email has.

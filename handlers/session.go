@@ -6,11 +6,15 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"keyport/queries"
+	"keyport/team"
 )
 
 const (
 	sessionUserID = "user_id"
 	sessionFlash  = "flash"
+	sessionOrgID  = "org_id" // the current organization
 	memberKey     = "member"
 )
 
@@ -18,13 +22,30 @@ const (
 func (s *Server) loadMember(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		if id := s.Sessions.GetString(ctx, sessionUserID); id != "" {
-			m, err := s.Read.GetMember(ctx, id)
+		id := s.Sessions.GetString(ctx, sessionUserID)
+		if id == "" {
+			return next(c)
+		}
+		// The role is read from the database on every request, never kept in the
+		// session, so a removal or a role change applies to every session at once.
+		current := s.Sessions.GetString(ctx, sessionOrgID)
+		m, err := s.Read.GetSessionMember(ctx, queries.GetSessionMemberParams{UserID: id, OrgID: current})
+		switch {
+		case err == nil:
+			c.Set(memberKey, &Member{UserID: m.UserID, Email: m.Email, OrgID: m.OrgID, OrgName: m.OrgName, Role: team.Role(m.Role)})
+			if m.OrgID != current {
+				s.Sessions.Put(ctx, sessionOrgID, m.OrgID)
+			}
+		case errors.Is(err, errNoRows):
+			// Signed in but in no organization (they left or were removed from all).
+			u, err := s.Read.GetUser(ctx, id)
 			if err == nil {
-				c.Set(memberKey, &Member{UserID: m.ID, Email: m.Email, OrgID: m.OrgID, OrgName: m.OrgName})
+				c.Set(memberKey, &Member{UserID: u.ID, Email: u.Email})
 			} else if !errors.Is(err, errNoRows) {
 				return err
 			}
+		default:
+			return err
 		}
 		return next(c)
 	}

@@ -10,6 +10,7 @@ import (
 	"keyport/handlers/parse"
 	"keyport/keyauth"
 	"keyport/queries"
+	"keyport/team"
 )
 
 // Layout is what every full page needs.
@@ -21,13 +22,19 @@ type Layout struct {
 	Now    time.Time // the server's clock when the page was made; the page's relative times count from it
 }
 
-// Member is the signed-in user and their organization.
+// Member is the signed-in user, their current organization and their role there (both
+// empty when they are in none).
 type Member struct {
 	UserID  string
 	Email   string
 	OrgID   string
 	OrgName string
+	Role    team.Role
 }
+
+// Can reports whether the member's role allows a; templates use it to hide what the role
+// cannot use (the request is refused anyway).
+func (m *Member) Can(a team.Action) bool { return m != nil && m.Role.Can(a) }
 
 // Moment is a time shown relative ("3 minutes ago") with the exact time in a title.
 type Moment struct {

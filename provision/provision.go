@@ -11,6 +11,7 @@ import (
 	"keyport/apikey"
 	"keyport/queries"
 	"keyport/randid"
+	"keyport/team"
 )
 
 // InTx runs fn in one write transaction on db (BEGIN IMMEDIATE on the writer), with q
@@ -48,7 +49,8 @@ type Account struct {
 	UserID, OrgID string
 }
 
-// CreateAccount creates the organization, its first user and a signup audit event. A
+// CreateAccount creates the organization, its first user as its owner and a signup
+// audit event. A
 // taken email fails with a UNIQUE violation (database.IsUniqueViolation).
 func CreateAccount(ctx context.Context, q *queries.Queries, in NewAccount) (Account, error) {
 	now := in.Now.UnixMilli()
@@ -57,7 +59,12 @@ func CreateAccount(ctx context.Context, q *queries.Queries, in NewAccount) (Acco
 		return Account{}, err
 	}
 	if err := q.CreateUser(ctx, queries.CreateUserParams{
-		ID: a.UserID, OrgID: a.OrgID, Email: in.Email, PasswordHash: in.PasswordHash, CreatedAt: now,
+		ID: a.UserID, Email: in.Email, PasswordHash: in.PasswordHash, CreatedAt: now,
+	}); err != nil {
+		return Account{}, err
+	}
+	if err := q.CreateMembership(ctx, queries.CreateMembershipParams{
+		OrgID: a.OrgID, UserID: a.UserID, Role: string(team.Owner), CreatedAt: now,
 	}); err != nil {
 		return Account{}, err
 	}

@@ -2,15 +2,17 @@
 INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?);
 
 -- name: CreateUser :exec
-INSERT INTO users (id, org_id, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?);
+INSERT INTO users (id, email, password_hash, created_at)
+VALUES (sqlc.arg(id), sqlc.arg(email), sqlc.arg(password_hash), sqlc.arg(created_at));
 
 -- name: GetUserByEmail :one
 SELECT * FROM users WHERE email = ?;
 
--- name: GetMember :one
-SELECT users.id, users.email, users.org_id, organizations.name AS org_name
-FROM users JOIN organizations ON organizations.id = users.org_id
-WHERE users.id = ?;
+-- name: GetUser :one
+SELECT * FROM users WHERE id = sqlc.arg(id);
+
+-- name: SetLastSignIn :exec
+UPDATE users SET last_sign_in_at = sqlc.arg(now) WHERE id = sqlc.arg(id);
 
 -- name: RecordLoginFailure :exec
 INSERT INTO login_failures (email, ip, created_at) VALUES (?, ?, ?);

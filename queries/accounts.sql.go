@@ -7,6 +7,7 @@ package queries
 
 import (
 	"context"
+	"database/sql"
 )
 
 const countLoginFailures = `-- name: CountLoginFailures :one
@@ -49,12 +50,12 @@ func (q *Queries) CreateOrganization(ctx context.Context, arg CreateOrganization
 }
 
 const createUser = `-- name: CreateUser :exec
-INSERT INTO users (id, org_id, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+INSERT INTO users (id, email, password_hash, created_at)
+VALUES (?1, ?2, ?3, ?4)
 `
 
 type CreateUserParams struct {
 	ID           string
-	OrgID        string
 	Email        string
 	PasswordHash string
 	CreatedAt    int64
@@ -63,7 +64,6 @@ type CreateUserParams struct {
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) error {
 	_, err := q.exec(ctx, q.createUserStmt, createUser,
 		arg.ID,
-		arg.OrgID,
 		arg.Email,
 		arg.PasswordHash,
 		arg.CreatedAt,
@@ -80,33 +80,25 @@ func (q *Queries) DeleteLoginFailuresBefore(ctx context.Context, createdAt int64
 	return err
 }
 
-const getMember = `-- name: GetMember :one
-SELECT users.id, users.email, users.org_id, organizations.name AS org_name
-FROM users JOIN organizations ON organizations.id = users.org_id
-WHERE users.id = ?
+const getUser = `-- name: GetUser :one
+SELECT id, email, password_hash, created_at, last_sign_in_at FROM users WHERE id = ?1
 `
 
-type GetMemberRow struct {
-	ID      string
-	Email   string
-	OrgID   string
-	OrgName string
-}
-
-func (q *Queries) GetMember(ctx context.Context, id string) (GetMemberRow, error) {
-	row := q.queryRow(ctx, q.getMemberStmt, getMember, id)
-	var i GetMemberRow
+func (q *Queries) GetUser(ctx context.Context, id string) (User, error) {
+	row := q.queryRow(ctx, q.getUserStmt, getUser, id)
+	var i User
 	err := row.Scan(
 		&i.ID,
 		&i.Email,
-		&i.OrgID,
-		&i.OrgName,
+		&i.PasswordHash,
+		&i.CreatedAt,
+		&i.LastSignInAt,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, org_id, email, password_hash, created_at FROM users WHERE email = ?
+SELECT id, email, password_hash, created_at, last_sign_in_at FROM users WHERE email = ?
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -114,10 +106,10 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 	var i User
 	err := row.Scan(
 		&i.ID,
-		&i.OrgID,
 		&i.Email,
 		&i.PasswordHash,
 		&i.CreatedAt,
+		&i.LastSignInAt,
 	)
 	return i, err
 }
@@ -145,5 +137,19 @@ type RecordLoginFailureParams struct {
 
 func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error {
 	_, err := q.exec(ctx, q.recordLoginFailureStmt, recordLoginFailure, arg.Email, arg.IP, arg.CreatedAt)
+	return err
+}
+
+const setLastSignIn = `-- name: SetLastSignIn :exec
+UPDATE users SET last_sign_in_at = ?1 WHERE id = ?2
+`
+
+type SetLastSignInParams struct {
+	Now sql.NullInt64
+	ID  string
+}
+
+func (q *Queries) SetLastSignIn(ctx context.Context, arg SetLastSignInParams) error {
+	_, err := q.exec(ctx, q.setLastSignInStmt, setLastSignIn, arg.Now, arg.ID)
 	return err
 }

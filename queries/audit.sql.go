@@ -43,7 +43,7 @@ func (q *Queries) CreateAuditEvent(ctx context.Context, arg CreateAuditEventPara
 }
 
 const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT seq, org_id, actor_id, actor_email, "action", key_id, key_name, detail, ip, created_at FROM audit_events
+SELECT seq, org_id, actor_id, actor_email, "action", key_id, key_name, detail, ip, created_at, target_email FROM audit_events
 WHERE org_id = ?1 AND seq < ?2
 ORDER BY seq DESC
 LIMIT ?3
@@ -75,6 +75,7 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 			&i.Detail,
 			&i.IP,
 			&i.CreatedAt,
+			&i.TargetEmail,
 		); err != nil {
 			return nil, err
 		}

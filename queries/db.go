@@ -24,17 +24,29 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.acceptInvitationStmt, err = db.PrepareContext(ctx, acceptInvitation); err != nil {
+		return nil, fmt.Errorf("error preparing query AcceptInvitation: %w", err)
+	}
 	if q.countAPIKeysStmt, err = db.PrepareContext(ctx, countAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query CountAPIKeys: %w", err)
 	}
 	if q.countLoginFailuresStmt, err = db.PrepareContext(ctx, countLoginFailures); err != nil {
 		return nil, fmt.Errorf("error preparing query CountLoginFailures: %w", err)
 	}
+	if q.countOwnersStmt, err = db.PrepareContext(ctx, countOwners); err != nil {
+		return nil, fmt.Errorf("error preparing query CountOwners: %w", err)
+	}
 	if q.createAPIKeyStmt, err = db.PrepareContext(ctx, createAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAPIKey: %w", err)
 	}
 	if q.createAuditEventStmt, err = db.PrepareContext(ctx, createAuditEvent); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAuditEvent: %w", err)
+	}
+	if q.createInvitationStmt, err = db.PrepareContext(ctx, createInvitation); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateInvitation: %w", err)
+	}
+	if q.createMembershipStmt, err = db.PrepareContext(ctx, createMembership); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateMembership: %w", err)
 	}
 	if q.createOrganizationStmt, err = db.PrepareContext(ctx, createOrganization); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateOrganization: %w", err)
@@ -48,6 +60,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteLoginFailuresBeforeStmt, err = db.PrepareContext(ctx, deleteLoginFailuresBefore); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteLoginFailuresBefore: %w", err)
 	}
+	if q.deleteMembershipStmt, err = db.PrepareContext(ctx, deleteMembership); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteMembership: %w", err)
+	}
+	if q.findOrganizationsStmt, err = db.PrepareContext(ctx, findOrganizations); err != nil {
+		return nil, fmt.Errorf("error preparing query FindOrganizations: %w", err)
+	}
 	if q.getAPIKeyStmt, err = db.PrepareContext(ctx, getAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPIKey: %w", err)
 	}
@@ -57,14 +75,29 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getAPIKeyByIDStmt, err = db.PrepareContext(ctx, getAPIKeyByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPIKeyByID: %w", err)
 	}
+	if q.getInvitationStmt, err = db.PrepareContext(ctx, getInvitation); err != nil {
+		return nil, fmt.Errorf("error preparing query GetInvitation: %w", err)
+	}
+	if q.getInvitationByHashStmt, err = db.PrepareContext(ctx, getInvitationByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetInvitationByHash: %w", err)
+	}
 	if q.getKeyEpochStmt, err = db.PrepareContext(ctx, getKeyEpoch); err != nil {
 		return nil, fmt.Errorf("error preparing query GetKeyEpoch: %w", err)
 	}
-	if q.getMemberStmt, err = db.PrepareContext(ctx, getMember); err != nil {
-		return nil, fmt.Errorf("error preparing query GetMember: %w", err)
+	if q.getMembershipStmt, err = db.PrepareContext(ctx, getMembership); err != nil {
+		return nil, fmt.Errorf("error preparing query GetMembership: %w", err)
+	}
+	if q.getOrganizationStmt, err = db.PrepareContext(ctx, getOrganization); err != nil {
+		return nil, fmt.Errorf("error preparing query GetOrganization: %w", err)
 	}
 	if q.getProductStmt, err = db.PrepareContext(ctx, getProduct); err != nil {
 		return nil, fmt.Errorf("error preparing query GetProduct: %w", err)
+	}
+	if q.getSessionMemberStmt, err = db.PrepareContext(ctx, getSessionMember); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSessionMember: %w", err)
+	}
+	if q.getUserStmt, err = db.PrepareContext(ctx, getUser); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUser: %w", err)
 	}
 	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
@@ -78,11 +111,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listAuditEventsStmt, err = db.PrepareContext(ctx, listAuditEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAuditEvents: %w", err)
 	}
+	if q.listMembersStmt, err = db.PrepareContext(ctx, listMembers); err != nil {
+		return nil, fmt.Errorf("error preparing query ListMembers: %w", err)
+	}
+	if q.listPendingInvitationsStmt, err = db.PrepareContext(ctx, listPendingInvitations); err != nil {
+		return nil, fmt.Errorf("error preparing query ListPendingInvitations: %w", err)
+	}
 	if q.listProductsStmt, err = db.PrepareContext(ctx, listProducts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProducts: %w", err)
 	}
 	if q.listProductsWithKeysStmt, err = db.PrepareContext(ctx, listProductsWithKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProductsWithKeys: %w", err)
+	}
+	if q.listUserOrganizationsStmt, err = db.PrepareContext(ctx, listUserOrganizations); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUserOrganizations: %w", err)
 	}
 	if q.orgHasAPIKeysStmt, err = db.PrepareContext(ctx, orgHasAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query OrgHasAPIKeys: %w", err)
@@ -99,8 +141,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.revokeAPIKeyByIDStmt, err = db.PrepareContext(ctx, revokeAPIKeyByID); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIKeyByID: %w", err)
 	}
+	if q.revokeInvitationStmt, err = db.PrepareContext(ctx, revokeInvitation); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeInvitation: %w", err)
+	}
 	if q.setAPIKeyRolledStmt, err = db.PrepareContext(ctx, setAPIKeyRolled); err != nil {
 		return nil, fmt.Errorf("error preparing query SetAPIKeyRolled: %w", err)
+	}
+	if q.setLastSignInStmt, err = db.PrepareContext(ctx, setLastSignIn); err != nil {
+		return nil, fmt.Errorf("error preparing query SetLastSignIn: %w", err)
+	}
+	if q.setMemberRoleStmt, err = db.PrepareContext(ctx, setMemberRole); err != nil {
+		return nil, fmt.Errorf("error preparing query SetMemberRole: %w", err)
 	}
 	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
@@ -110,6 +161,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.acceptInvitationStmt != nil {
+		if cerr := q.acceptInvitationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing acceptInvitationStmt: %w", cerr)
+		}
+	}
 	if q.countAPIKeysStmt != nil {
 		if cerr := q.countAPIKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countAPIKeysStmt: %w", cerr)
@@ -120,6 +176,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing countLoginFailuresStmt: %w", cerr)
 		}
 	}
+	if q.countOwnersStmt != nil {
+		if cerr := q.countOwnersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countOwnersStmt: %w", cerr)
+		}
+	}
 	if q.createAPIKeyStmt != nil {
 		if cerr := q.createAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createAPIKeyStmt: %w", cerr)
@@ -128,6 +189,16 @@ func (q *Queries) Close() error {
 	if q.createAuditEventStmt != nil {
 		if cerr := q.createAuditEventStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createAuditEventStmt: %w", cerr)
+		}
+	}
+	if q.createInvitationStmt != nil {
+		if cerr := q.createInvitationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createInvitationStmt: %w", cerr)
+		}
+	}
+	if q.createMembershipStmt != nil {
+		if cerr := q.createMembershipStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createMembershipStmt: %w", cerr)
 		}
 	}
 	if q.createOrganizationStmt != nil {
@@ -150,6 +221,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteLoginFailuresBeforeStmt: %w", cerr)
 		}
 	}
+	if q.deleteMembershipStmt != nil {
+		if cerr := q.deleteMembershipStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteMembershipStmt: %w", cerr)
+		}
+	}
+	if q.findOrganizationsStmt != nil {
+		if cerr := q.findOrganizationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing findOrganizationsStmt: %w", cerr)
+		}
+	}
 	if q.getAPIKeyStmt != nil {
 		if cerr := q.getAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getAPIKeyStmt: %w", cerr)
@@ -165,19 +246,44 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getAPIKeyByIDStmt: %w", cerr)
 		}
 	}
+	if q.getInvitationStmt != nil {
+		if cerr := q.getInvitationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getInvitationStmt: %w", cerr)
+		}
+	}
+	if q.getInvitationByHashStmt != nil {
+		if cerr := q.getInvitationByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getInvitationByHashStmt: %w", cerr)
+		}
+	}
 	if q.getKeyEpochStmt != nil {
 		if cerr := q.getKeyEpochStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getKeyEpochStmt: %w", cerr)
 		}
 	}
-	if q.getMemberStmt != nil {
-		if cerr := q.getMemberStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing getMemberStmt: %w", cerr)
+	if q.getMembershipStmt != nil {
+		if cerr := q.getMembershipStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getMembershipStmt: %w", cerr)
+		}
+	}
+	if q.getOrganizationStmt != nil {
+		if cerr := q.getOrganizationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getOrganizationStmt: %w", cerr)
 		}
 	}
 	if q.getProductStmt != nil {
 		if cerr := q.getProductStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getProductStmt: %w", cerr)
+		}
+	}
+	if q.getSessionMemberStmt != nil {
+		if cerr := q.getSessionMemberStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSessionMemberStmt: %w", cerr)
+		}
+	}
+	if q.getUserStmt != nil {
+		if cerr := q.getUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserStmt: %w", cerr)
 		}
 	}
 	if q.getUserByEmailStmt != nil {
@@ -200,6 +306,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listAuditEventsStmt: %w", cerr)
 		}
 	}
+	if q.listMembersStmt != nil {
+		if cerr := q.listMembersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listMembersStmt: %w", cerr)
+		}
+	}
+	if q.listPendingInvitationsStmt != nil {
+		if cerr := q.listPendingInvitationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listPendingInvitationsStmt: %w", cerr)
+		}
+	}
 	if q.listProductsStmt != nil {
 		if cerr := q.listProductsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listProductsStmt: %w", cerr)
@@ -208,6 +324,11 @@ func (q *Queries) Close() error {
 	if q.listProductsWithKeysStmt != nil {
 		if cerr := q.listProductsWithKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listProductsWithKeysStmt: %w", cerr)
+		}
+	}
+	if q.listUserOrganizationsStmt != nil {
+		if cerr := q.listUserOrganizationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUserOrganizationsStmt: %w", cerr)
 		}
 	}
 	if q.orgHasAPIKeysStmt != nil {
@@ -235,9 +356,24 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing revokeAPIKeyByIDStmt: %w", cerr)
 		}
 	}
+	if q.revokeInvitationStmt != nil {
+		if cerr := q.revokeInvitationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeInvitationStmt: %w", cerr)
+		}
+	}
 	if q.setAPIKeyRolledStmt != nil {
 		if cerr := q.setAPIKeyRolledStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setAPIKeyRolledStmt: %w", cerr)
+		}
+	}
+	if q.setLastSignInStmt != nil {
+		if cerr := q.setLastSignInStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setLastSignInStmt: %w", cerr)
+		}
+	}
+	if q.setMemberRoleStmt != nil {
+		if cerr := q.setMemberRoleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setMemberRoleStmt: %w", cerr)
 		}
 	}
 	if q.touchAPIKeyStmt != nil {
@@ -284,32 +420,49 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 type Queries struct {
 	db                            DBTX
 	tx                            *sql.Tx
+	acceptInvitationStmt          *sql.Stmt
 	countAPIKeysStmt              *sql.Stmt
 	countLoginFailuresStmt        *sql.Stmt
+	countOwnersStmt               *sql.Stmt
 	createAPIKeyStmt              *sql.Stmt
 	createAuditEventStmt          *sql.Stmt
+	createInvitationStmt          *sql.Stmt
+	createMembershipStmt          *sql.Stmt
 	createOrganizationStmt        *sql.Stmt
 	createProductStmt             *sql.Stmt
 	createUserStmt                *sql.Stmt
 	deleteLoginFailuresBeforeStmt *sql.Stmt
+	deleteMembershipStmt          *sql.Stmt
+	findOrganizationsStmt         *sql.Stmt
 	getAPIKeyStmt                 *sql.Stmt
 	getAPIKeyByHashStmt           *sql.Stmt
 	getAPIKeyByIDStmt             *sql.Stmt
+	getInvitationStmt             *sql.Stmt
+	getInvitationByHashStmt       *sql.Stmt
 	getKeyEpochStmt               *sql.Stmt
-	getMemberStmt                 *sql.Stmt
+	getMembershipStmt             *sql.Stmt
+	getOrganizationStmt           *sql.Stmt
 	getProductStmt                *sql.Stmt
+	getSessionMemberStmt          *sql.Stmt
+	getUserStmt                   *sql.Stmt
 	getUserByEmailStmt            *sql.Stmt
 	listAPIKeysStmt               *sql.Stmt
 	listAllAPIKeysStmt            *sql.Stmt
 	listAuditEventsStmt           *sql.Stmt
+	listMembersStmt               *sql.Stmt
+	listPendingInvitationsStmt    *sql.Stmt
 	listProductsStmt              *sql.Stmt
 	listProductsWithKeysStmt      *sql.Stmt
+	listUserOrganizationsStmt     *sql.Stmt
 	orgHasAPIKeysStmt             *sql.Stmt
 	pingStmt                      *sql.Stmt
 	recordLoginFailureStmt        *sql.Stmt
 	revokeAPIKeyStmt              *sql.Stmt
 	revokeAPIKeyByIDStmt          *sql.Stmt
+	revokeInvitationStmt          *sql.Stmt
 	setAPIKeyRolledStmt           *sql.Stmt
+	setLastSignInStmt             *sql.Stmt
+	setMemberRoleStmt             *sql.Stmt
 	touchAPIKeyStmt               *sql.Stmt
 }
 
@@ -317,32 +470,49 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
 		db:                            tx,
 		tx:                            tx,
+		acceptInvitationStmt:          q.acceptInvitationStmt,
 		countAPIKeysStmt:              q.countAPIKeysStmt,
 		countLoginFailuresStmt:        q.countLoginFailuresStmt,
+		countOwnersStmt:               q.countOwnersStmt,
 		createAPIKeyStmt:              q.createAPIKeyStmt,
 		createAuditEventStmt:          q.createAuditEventStmt,
+		createInvitationStmt:          q.createInvitationStmt,
+		createMembershipStmt:          q.createMembershipStmt,
 		createOrganizationStmt:        q.createOrganizationStmt,
 		createProductStmt:             q.createProductStmt,
 		createUserStmt:                q.createUserStmt,
 		deleteLoginFailuresBeforeStmt: q.deleteLoginFailuresBeforeStmt,
+		deleteMembershipStmt:          q.deleteMembershipStmt,
+		findOrganizationsStmt:         q.findOrganizationsStmt,
 		getAPIKeyStmt:                 q.getAPIKeyStmt,
 		getAPIKeyByHashStmt:           q.getAPIKeyByHashStmt,
 		getAPIKeyByIDStmt:             q.getAPIKeyByIDStmt,
+		getInvitationStmt:             q.getInvitationStmt,
+		getInvitationByHashStmt:       q.getInvitationByHashStmt,
 		getKeyEpochStmt:               q.getKeyEpochStmt,
-		getMemberStmt:                 q.getMemberStmt,
+		getMembershipStmt:             q.getMembershipStmt,
+		getOrganizationStmt:           q.getOrganizationStmt,
 		getProductStmt:                q.getProductStmt,
+		getSessionMemberStmt:          q.getSessionMemberStmt,
+		getUserStmt:                   q.getUserStmt,
 		getUserByEmailStmt:            q.getUserByEmailStmt,
 		listAPIKeysStmt:               q.listAPIKeysStmt,
 		listAllAPIKeysStmt:            q.listAllAPIKeysStmt,
 		listAuditEventsStmt:           q.listAuditEventsStmt,
+		listMembersStmt:               q.listMembersStmt,
+		listPendingInvitationsStmt:    q.listPendingInvitationsStmt,
 		listProductsStmt:              q.listProductsStmt,
 		listProductsWithKeysStmt:      q.listProductsWithKeysStmt,
+		listUserOrganizationsStmt:     q.listUserOrganizationsStmt,
 		orgHasAPIKeysStmt:             q.orgHasAPIKeysStmt,
 		pingStmt:                      q.pingStmt,
 		recordLoginFailureStmt:        q.recordLoginFailureStmt,
 		revokeAPIKeyStmt:              q.revokeAPIKeyStmt,
 		revokeAPIKeyByIDStmt:          q.revokeAPIKeyByIDStmt,
+		revokeInvitationStmt:          q.revokeInvitationStmt,
 		setAPIKeyRolledStmt:           q.setAPIKeyRolledStmt,
+		setLastSignInStmt:             q.setLastSignInStmt,
+		setMemberRoleStmt:             q.setMemberRoleStmt,
 		touchAPIKeyStmt:               q.touchAPIKeyStmt,
 	}
 }

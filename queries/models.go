@@ -25,16 +25,32 @@ type ApiKey struct {
 }
 
 type AuditEvent struct {
+	Seq         int64
+	OrgID       sql.NullString
+	ActorID     sql.NullString
+	ActorEmail  string
+	Action      string
+	KeyID       sql.NullString
+	KeyName     string
+	Detail      string
+	IP          string
+	CreatedAt   int64
+	TargetEmail string
+}
+
+type Invitation struct {
 	Seq        int64
-	OrgID      sql.NullString
-	ActorID    sql.NullString
-	ActorEmail string
-	Action     string
-	KeyID      sql.NullString
-	KeyName    string
-	Detail     string
-	IP         string
+	ID         string
+	OrgID      string
+	TokenHash  []byte
+	Email      string
+	Role       string
+	InvitedBy  string
 	CreatedAt  int64
+	ExpiresAt  int64
+	AcceptedAt sql.NullInt64
+	AcceptedBy sql.NullString
+	RevokedAt  sql.NullInt64
 }
 
 type KeyEpoch struct {
@@ -45,6 +61,13 @@ type KeyEpoch struct {
 type LoginFailure struct {
 	Email     string
 	IP        string
+	CreatedAt int64
+}
+
+type Membership struct {
+	OrgID     string
+	UserID    string
+	Role      string
 	CreatedAt int64
 }
 
@@ -72,8 +95,8 @@ type Session struct {
 
 type User struct {
 	ID           string
-	OrgID        string
 	Email        string
 	PasswordHash string
 	CreatedAt    int64
+	LastSignInAt sql.NullInt64
 }

@@ -181,7 +181,12 @@ func Seed(ctx context.Context, dir string, spec Spec, migrations []string) (Mani
 		user := randid.New("user")
 		m.DashEmail, m.DashPass = "dash@bench.example", dashPassword
 		if err := q.CreateUser(ctx, queries.CreateUserParams{
-			ID: user, OrgID: dash, Email: m.DashEmail, PasswordHash: string(hash), CreatedAt: now,
+			ID: user, Email: m.DashEmail, PasswordHash: string(hash), CreatedAt: now,
+		}); err != nil {
+			return m, err
+		}
+		if err := q.CreateMembership(ctx, queries.CreateMembershipParams{
+			OrgID: dash, UserID: user, Role: "owner", CreatedAt: now,
 		}); err != nil {
 			return m, err
 		}
