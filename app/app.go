@@ -171,6 +171,11 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 			logger.Warn("pruning old failed sign-ins failed; will retry", slog.Any("error", err))
 		}
 	})
+	a.every(bg, time.Hour, func() {
+		if err := srv.PruneFormTokens(bg, cfg.Now()); err != nil && bg.Err() == nil {
+			logger.Warn("pruning old form tokens failed; will retry", slog.Any("error", err))
+		}
+	})
 	a.every(bg, cfg.UsageFlushInterval, func() {
 		if _, err := srv.Usage.Flush(bg, cfg.Now(), false); err != nil && bg.Err() == nil {
 			logger.Warn("writing keys' last use failed; will retry", slog.Any("error", err))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,7 +17,7 @@ import (
 )
 
 func (s *Server) keysPage(c echo.Context) error {
-	page, err := s.listKeys(c, c.QueryParam("status") != "active")
+	page, err := s.listKeys(c, !hideRevoked(c.QueryParam("status")))
 	if err != nil {
 		return err
 	}
@@ -51,8 +52,30 @@ func (s *Server) listKeys(c echo.Context, showRevoked bool) (KeysPage, error) {
 	return KeysPage{Keys: keys, More: more, Empty: !has, ShowRevoked: showRevoked}, nil
 }
 
+// hideRevoked tells from a status filter value whether revoked keys are left out.
+func hideRevoked(status string) bool { return status == "active" }
+
+// listFilter is the key list's filter the request came from: the form's status field
+// (the no-JavaScript pages carry it), else the page htmx was on.
+func listFilter(c echo.Context) string {
+	if v := c.FormValue("status"); v != "" || !isHTMX(c) {
+		return v
+	}
+	u, err := url.Parse(c.Request().Header.Get("HX-Current-URL"))
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("status")
+}
+
 func (s *Server) newKeyForm(c echo.Context) error {
 	f := keyForm("", "0", keyauth.DefaultScopes, "")
+	f.keepFilter(listFilter(c))
+	token, err := s.newFormToken(c.Request().Context(), memberFrom(c).UserID)
+	if err != nil {
+		return err
+	}
+	f.FormToken = token
 	f.Layout = s.layout(c, "Create new key", "keys")
 	return s.render(c, http.StatusOK, "key_new", "key-form", f)
 }
@@ -66,6 +89,8 @@ func (s *Server) createKey(c echo.Context) error {
 	}
 	custom := form.Get("custom_scopes")
 	f := keyForm(form.Get("name"), form.Get("expires_in_days"), form["scopes"], custom)
+	f.keepFilter(listFilter(c))
+	f.FormToken = form.Get("form_token")
 	f.Layout = s.layout(c, "Create new key", "keys")
 
 	name, err := parse.KeyName(form.Get("name"))
@@ -77,13 +102,31 @@ func (s *Server) createKey(c echo.Context) error {
 	}
 
 	var created provision.CreatedKey
-	if err := s.inTx(ctx, func(q *queries.Queries) error {
+	err = s.inTx(ctx, func(q *queries.Queries) error {
+		if err := useFormToken(ctx, q, m.UserID, f.FormToken, s.Now()); err != nil {
+			return err
+		}
 		created, err = provision.CreateKey(ctx, q, provision.NewKey{
 			OrgID: m.OrgID, Name: name, Scopes: scopes, ExpiresIn: expiresIn,
 			Actor: provision.Actor{UserID: m.UserID, Email: m.Email, IP: c.RealIP()}, Now: s.Now(),
 		})
 		return err
-	}); err != nil {
+	})
+	switch {
+	case errors.Is(err, errFormResent):
+		const msg = "This form was already sent: no second key was created."
+		if isHTMX(c) {
+			return echo.NewHTTPError(http.StatusConflict, msg)
+		}
+		s.flash(c, msg)
+		return c.Redirect(http.StatusSeeOther, f.ListURL)
+	case errors.Is(err, errFormExpired):
+		if f.FormToken, err = s.newFormToken(ctx, m.UserID); err != nil {
+			return err
+		}
+		f.Error = "This form had expired. Check the fields and press Create key again."
+		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)
+	case err != nil:
 		return err
 	}
 	return s.showNewKey(c, created.Key, created.ID, nil)
@@ -98,7 +141,7 @@ func (s *Server) showNewKey(c echo.Context, key, id string, replaces *KeyRow) er
 	if err != nil {
 		return err
 	}
-	list, err := s.listKeys(c, true)
+	list, err := s.listKeys(c, !hideRevoked(listFilter(c)))
 	if err != nil {
 		return err
 	}

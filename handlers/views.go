@@ -147,6 +147,16 @@ type KeysPage struct {
 	OOB         bool // rendered as an htmx out-of-band swap
 }
 
+// URL is the list with its filter, where a dialog's Done or Cancel leads.
+func (p KeysPage) URL() string { return keysURL(!p.ShowRevoked) }
+
+func keysURL(hideRevoked bool) string {
+	if hideRevoked {
+		return dashboardPath + "?status=active"
+	}
+	return dashboardPath
+}
+
 // KeyForm is the create-key dialog (or page, without JavaScript).
 type KeyForm struct {
 	Layout
@@ -156,12 +166,21 @@ type KeyForm struct {
 	ProductScopes []Option
 	RootScopes    []Option
 	CustomScopes  string // space-separated, as typed
+	FormToken     string // one-time: a re-sent form creates nothing
+	HideRevoked   bool   // the list the form was opened from hides revoked keys
+	ListURL       string // that list, where Cancel leads
 }
 
 // CustomScopesMax bounds the custom scopes field: 20 scopes of 64 characters and spaces.
 func (KeyForm) CustomScopesMax() int { return customScopesMax }
 
 const customScopesMax = parse.MaxCustomScopes * 65
+
+// keepFilter makes the form lead back to the list filtered by status.
+func (f *KeyForm) keepFilter(status string) {
+	f.HideRevoked = hideRevoked(status)
+	f.ListURL = keysURL(f.HideRevoked)
+}
 
 // Option is one choice of a select, radio or checkbox group.
 type Option struct {

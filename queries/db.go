@@ -42,6 +42,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createAuditEventStmt, err = db.PrepareContext(ctx, createAuditEvent); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAuditEvent: %w", err)
 	}
+	if q.createFormTokenStmt, err = db.PrepareContext(ctx, createFormToken); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateFormToken: %w", err)
+	}
 	if q.createInvitationStmt, err = db.PrepareContext(ctx, createInvitation); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateInvitation: %w", err)
 	}
@@ -57,6 +60,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createUserStmt, err = db.PrepareContext(ctx, createUser); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateUser: %w", err)
 	}
+	if q.deleteFormTokensBeforeStmt, err = db.PrepareContext(ctx, deleteFormTokensBefore); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteFormTokensBefore: %w", err)
+	}
 	if q.deleteLoginFailuresBeforeStmt, err = db.PrepareContext(ctx, deleteLoginFailuresBefore); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteLoginFailuresBefore: %w", err)
 	}
@@ -65,6 +71,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.findOrganizationsStmt, err = db.PrepareContext(ctx, findOrganizations); err != nil {
 		return nil, fmt.Errorf("error preparing query FindOrganizations: %w", err)
+	}
+	if q.formTokenUsedStmt, err = db.PrepareContext(ctx, formTokenUsed); err != nil {
+		return nil, fmt.Errorf("error preparing query FormTokenUsed: %w", err)
 	}
 	if q.getAPIKeyStmt, err = db.PrepareContext(ctx, getAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPIKey: %w", err)
@@ -156,6 +165,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
 	}
+	if q.useFormTokenStmt, err = db.PrepareContext(ctx, useFormToken); err != nil {
+		return nil, fmt.Errorf("error preparing query UseFormToken: %w", err)
+	}
 	return &q, nil
 }
 
@@ -191,6 +203,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createAuditEventStmt: %w", cerr)
 		}
 	}
+	if q.createFormTokenStmt != nil {
+		if cerr := q.createFormTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createFormTokenStmt: %w", cerr)
+		}
+	}
 	if q.createInvitationStmt != nil {
 		if cerr := q.createInvitationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createInvitationStmt: %w", cerr)
@@ -216,6 +233,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createUserStmt: %w", cerr)
 		}
 	}
+	if q.deleteFormTokensBeforeStmt != nil {
+		if cerr := q.deleteFormTokensBeforeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteFormTokensBeforeStmt: %w", cerr)
+		}
+	}
 	if q.deleteLoginFailuresBeforeStmt != nil {
 		if cerr := q.deleteLoginFailuresBeforeStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteLoginFailuresBeforeStmt: %w", cerr)
@@ -229,6 +251,11 @@ func (q *Queries) Close() error {
 	if q.findOrganizationsStmt != nil {
 		if cerr := q.findOrganizationsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing findOrganizationsStmt: %w", cerr)
+		}
+	}
+	if q.formTokenUsedStmt != nil {
+		if cerr := q.formTokenUsedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing formTokenUsedStmt: %w", cerr)
 		}
 	}
 	if q.getAPIKeyStmt != nil {
@@ -381,6 +408,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing touchAPIKeyStmt: %w", cerr)
 		}
 	}
+	if q.useFormTokenStmt != nil {
+		if cerr := q.useFormTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing useFormTokenStmt: %w", cerr)
+		}
+	}
 	return err
 }
 
@@ -426,14 +458,17 @@ type Queries struct {
 	countOwnersStmt               *sql.Stmt
 	createAPIKeyStmt              *sql.Stmt
 	createAuditEventStmt          *sql.Stmt
+	createFormTokenStmt           *sql.Stmt
 	createInvitationStmt          *sql.Stmt
 	createMembershipStmt          *sql.Stmt
 	createOrganizationStmt        *sql.Stmt
 	createProductStmt             *sql.Stmt
 	createUserStmt                *sql.Stmt
+	deleteFormTokensBeforeStmt    *sql.Stmt
 	deleteLoginFailuresBeforeStmt *sql.Stmt
 	deleteMembershipStmt          *sql.Stmt
 	findOrganizationsStmt         *sql.Stmt
+	formTokenUsedStmt             *sql.Stmt
 	getAPIKeyStmt                 *sql.Stmt
 	getAPIKeyByHashStmt           *sql.Stmt
 	getAPIKeyByIDStmt             *sql.Stmt
@@ -464,6 +499,7 @@ type Queries struct {
 	setLastSignInStmt             *sql.Stmt
 	setMemberRoleStmt             *sql.Stmt
 	touchAPIKeyStmt               *sql.Stmt
+	useFormTokenStmt              *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
@@ -476,14 +512,17 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countOwnersStmt:               q.countOwnersStmt,
 		createAPIKeyStmt:              q.createAPIKeyStmt,
 		createAuditEventStmt:          q.createAuditEventStmt,
+		createFormTokenStmt:           q.createFormTokenStmt,
 		createInvitationStmt:          q.createInvitationStmt,
 		createMembershipStmt:          q.createMembershipStmt,
 		createOrganizationStmt:        q.createOrganizationStmt,
 		createProductStmt:             q.createProductStmt,
 		createUserStmt:                q.createUserStmt,
+		deleteFormTokensBeforeStmt:    q.deleteFormTokensBeforeStmt,
 		deleteLoginFailuresBeforeStmt: q.deleteLoginFailuresBeforeStmt,
 		deleteMembershipStmt:          q.deleteMembershipStmt,
 		findOrganizationsStmt:         q.findOrganizationsStmt,
+		formTokenUsedStmt:             q.formTokenUsedStmt,
 		getAPIKeyStmt:                 q.getAPIKeyStmt,
 		getAPIKeyByHashStmt:           q.getAPIKeyByHashStmt,
 		getAPIKeyByIDStmt:             q.getAPIKeyByIDStmt,
@@ -514,5 +553,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setLastSignInStmt:             q.setLastSignInStmt,
 		setMemberRoleStmt:             q.setMemberRoleStmt,
 		touchAPIKeyStmt:               q.touchAPIKeyStmt,
+		useFormTokenStmt:              q.useFormTokenStmt,
 	}
 }

@@ -38,6 +38,13 @@ type AuditEvent struct {
 	TargetEmail string
 }
 
+type FormToken struct {
+	Token     string
+	UserID    string
+	CreatedAt int64
+	UsedAt    sql.NullInt64
+}
+
 type Invitation struct {
 	Seq        int64
 	ID         string
