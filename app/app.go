@@ -24,6 +24,7 @@ import (
 	"keyport/metrics"
 	"keyport/queries"
 	"keyport/ratelimit"
+	"keyport/usage"
 )
 
 // Assets are the files embedded in the binary (or read from disk in tests).
@@ -48,8 +49,11 @@ type Config struct {
 	// unlimited. The serve command defaults it to DefaultKeyRateLimit.
 	KeyRateLimit int
 	// UsageFlushInterval is how often noted key uses are written (each key still at
-	// most once a minute); 0 means 5 s.
+	// most once a minute), and how often verification counts are; 0 means 5 s.
 	UsageFlushInterval time.Duration
+	// NoUsageCounts turns off counting each key's verifications by outcome (the usage
+	// charts and API then show nothing new); the benchmark compares both.
+	NoUsageCounts bool
 }
 
 // DefaultKeyRateLimit is the per-key limit (requests a minute) the server runs with
@@ -63,6 +67,7 @@ type App struct {
 	Echo   *echo.Echo
 
 	now          func() time.Time
+	logger       *slog.Logger
 	sessionStore *sqlite3store.SQLite3Store
 	stop         context.CancelFunc
 	wg           sync.WaitGroup
@@ -131,10 +136,14 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		Pages:      pages,
 		Keys:       verifier,
 		Usage:      lastused.New(db.Write, write),
+		Counts:     usage.New(db.Write, write),
 		Logger:     logger,
 		Metrics:    metrics.New(),
 		Now:        cfg.Now,
 		BcryptCost: cfg.BcryptCost,
+	}
+	if cfg.NoUsageCounts {
+		srv.Counts = nil
 	}
 	e := echo.New()
 	e.HideBanner = true
@@ -146,7 +155,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		return nil, err
 	}
 
-	a := &App{DB: db, Server: srv, Echo: e, now: cfg.Now, sessionStore: store}
+	a := &App{DB: db, Server: srv, Echo: e, now: cfg.Now, logger: logger, sessionStore: store}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.wg.Add(1)
@@ -181,7 +190,42 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 			logger.Warn("writing keys' last use failed; will retry", slog.Any("error", err))
 		}
 	})
+	a.flushCounts(bg, cfg.UsageFlushInterval)
+	a.every(bg, time.Hour, func() {
+		if _, err := srv.Counts.Prune(bg, cfg.Now()); err != nil && bg.Err() == nil {
+			logger.Warn("pruning old key usage failed; will retry", slog.Any("error", err))
+		}
+	})
 	return a, nil
+}
+
+// flushCounts writes the verification counts every interval, and at once whenever so
+// many are pending that memory would otherwise grow with the number of keys in use.
+func (a *App) flushCounts(ctx context.Context, interval time.Duration) {
+	c := a.Server.Counts
+	if c == nil {
+		return
+	}
+	a.wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		var dropped int64
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-c.Due():
+			}
+			if _, err := c.Flush(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Warn("writing key usage counts failed; will retry", slog.Any("error", err))
+			}
+			if d := c.Dropped(); d > dropped {
+				a.logger.Error("key usage counts dropped: too many pending while writes failed", slog.Int64("dropped", d-dropped))
+				dropped = d
+			}
+		}
+	})
 }
 
 // every runs fn every interval until ctx is done.
@@ -202,8 +246,8 @@ func (a *App) every(ctx context.Context, interval time.Duration, fn func()) {
 	}()
 }
 
-// Close stops background work, writes the key uses not yet written and closes the
-// database. Call it after the HTTP server has finished its in-flight requests.
+// Close stops background work, writes the key uses and usage counts not yet written and
+// closes the database. Call it after the HTTP server has finished its in-flight requests.
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
@@ -214,6 +258,9 @@ func (a *App) Close() error {
 		defer cancel()
 		if _, ferr := a.Server.Usage.Flush(ctx, a.now(), true); ferr != nil {
 			err = fmt.Errorf("write keys' last use: %w", ferr)
+		}
+		if _, ferr := a.Server.Counts.Flush(ctx); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("write key usage counts: %w", ferr))
 		}
 		err = errors.Join(err, a.DB.Close())
 	})

@@ -23,9 +23,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the session cookie Secure (turn on behind TLS)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
+	countUsage := fs.Bool("key-usage", true, "count each key's verifications by outcome for the usage charts and API")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
+	cfg.NoUsageCounts = !*countUsage
 	if cfg.KeyRateLimit < 0 {
 		return fmt.Errorf("%w: -key-rate-limit must be 0 (unlimited) or more, not %d", errUsage, cfg.KeyRateLimit)
 	}

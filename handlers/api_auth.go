@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"keyport/keyauth"
 	"keyport/metrics"
+	"keyport/usage"
 )
 
 const apiKeyCtx = "api_key"
@@ -36,29 +38,55 @@ func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 			if err != nil {
 				for _, f := range keyFailures {
 					if errors.Is(err, f.err) {
-						s.Metrics.KeyVerified(f.outcome)
+						s.keyChecked(k.ID, f.outcome, now)
 						return apiError(f.status, f.code, f.message)
 					}
 				}
-				s.Metrics.KeyVerified(metrics.OutcomeError)
+				s.keyChecked("", metrics.OutcomeError, now)
 				return err
 			}
 			s.Usage.Note(k.ID, now)
 			// Rate limited before the scope check: every request with a valid key counts,
 			// and every answer to one carries the RateLimit-* headers.
 			if err := s.rateLimit(c, k.ID, now); err != nil {
-				s.Metrics.KeyVerified(metrics.OutcomeRateLimited)
+				s.keyChecked(k.ID, metrics.OutcomeRateLimited, now)
 				return err
 			}
 			if !k.HasScope(scope) {
-				s.Metrics.KeyVerified(metrics.OutcomeInsufficientScope)
+				s.keyChecked(k.ID, metrics.OutcomeInsufficientScope, now)
 				return apiError(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+scope+" scope")
 			}
-			s.Metrics.KeyVerified(metrics.OutcomeOK)
+			s.keyChecked(k.ID, metrics.OutcomeOK, now)
 			c.Set(apiKeyCtx, k)
 			return next(c)
 		}
 	}
+}
+
+// keyChecked records how one key check ended (a metrics outcome): in the Prometheus
+// counter, and in the usage counts of the key checked, when it exists (keyID not "").
+// Every place that checks a key calls it once per check.
+func (s *Server) keyChecked(keyID, outcome string, now time.Time) {
+	s.Metrics.KeyVerified(outcome)
+	if keyID == "" {
+		return
+	}
+	var o usage.Outcome
+	switch outcome {
+	case metrics.OutcomeOK:
+		o = usage.Valid
+	case metrics.OutcomeRateLimited:
+		o = usage.RateLimited
+	case metrics.OutcomeInsufficientScope:
+		o = usage.InsufficientScope
+	case metrics.OutcomeRevoked:
+		o = usage.Revoked
+	case metrics.OutcomeExpired:
+		o = usage.Expired
+	default:
+		return
+	}
+	s.Counts.Count(keyID, o, now)
 }
 
 func keyFromRequest(r *http.Request) string {

@@ -14,6 +14,7 @@ import (
 	"keyport/metrics"
 	"keyport/queries"
 	"keyport/ratelimit"
+	"keyport/usage"
 )
 
 // Server holds every dependency a handler needs; main builds it once.
@@ -26,6 +27,8 @@ type Server struct {
 	Keys     *keyauth.Verifier
 	// Usage notes each key's last use; it writes them in the background.
 	Usage *lastused.Recorder
+	// Counts counts each key's verifications by outcome; nil means counting is off.
+	Counts *usage.Counter
 	// Limiter limits API requests per key; nil means unlimited.
 	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger

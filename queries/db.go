@@ -27,6 +27,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.acceptInvitationStmt, err = db.PrepareContext(ctx, acceptInvitation); err != nil {
 		return nil, fmt.Errorf("error preparing query AcceptInvitation: %w", err)
 	}
+	if q.addKeyUsageStmt, err = db.PrepareContext(ctx, addKeyUsage); err != nil {
+		return nil, fmt.Errorf("error preparing query AddKeyUsage: %w", err)
+	}
 	if q.countAPIKeysStmt, err = db.PrepareContext(ctx, countAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query CountAPIKeys: %w", err)
 	}
@@ -120,8 +123,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listAuditEventsStmt, err = db.PrepareContext(ctx, listAuditEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAuditEvents: %w", err)
 	}
+	if q.listKeyUsageStmt, err = db.PrepareContext(ctx, listKeyUsage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeyUsage: %w", err)
+	}
 	if q.listMembersStmt, err = db.PrepareContext(ctx, listMembers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListMembers: %w", err)
+	}
+	if q.listOrgKeysUsageStmt, err = db.PrepareContext(ctx, listOrgKeysUsage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListOrgKeysUsage: %w", err)
 	}
 	if q.listPendingInvitationsStmt, err = db.PrepareContext(ctx, listPendingInvitations); err != nil {
 		return nil, fmt.Errorf("error preparing query ListPendingInvitations: %w", err)
@@ -140,6 +149,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.pingStmt, err = db.PrepareContext(ctx, ping); err != nil {
 		return nil, fmt.Errorf("error preparing query Ping: %w", err)
+	}
+	if q.pruneKeyUsageStmt, err = db.PrepareContext(ctx, pruneKeyUsage); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneKeyUsage: %w", err)
 	}
 	if q.recordLoginFailureStmt, err = db.PrepareContext(ctx, recordLoginFailure); err != nil {
 		return nil, fmt.Errorf("error preparing query RecordLoginFailure: %w", err)
@@ -176,6 +188,11 @@ func (q *Queries) Close() error {
 	if q.acceptInvitationStmt != nil {
 		if cerr := q.acceptInvitationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing acceptInvitationStmt: %w", cerr)
+		}
+	}
+	if q.addKeyUsageStmt != nil {
+		if cerr := q.addKeyUsageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addKeyUsageStmt: %w", cerr)
 		}
 	}
 	if q.countAPIKeysStmt != nil {
@@ -333,9 +350,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listAuditEventsStmt: %w", cerr)
 		}
 	}
+	if q.listKeyUsageStmt != nil {
+		if cerr := q.listKeyUsageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeyUsageStmt: %w", cerr)
+		}
+	}
 	if q.listMembersStmt != nil {
 		if cerr := q.listMembersStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listMembersStmt: %w", cerr)
+		}
+	}
+	if q.listOrgKeysUsageStmt != nil {
+		if cerr := q.listOrgKeysUsageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listOrgKeysUsageStmt: %w", cerr)
 		}
 	}
 	if q.listPendingInvitationsStmt != nil {
@@ -366,6 +393,11 @@ func (q *Queries) Close() error {
 	if q.pingStmt != nil {
 		if cerr := q.pingStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pingStmt: %w", cerr)
+		}
+	}
+	if q.pruneKeyUsageStmt != nil {
+		if cerr := q.pruneKeyUsageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneKeyUsageStmt: %w", cerr)
 		}
 	}
 	if q.recordLoginFailureStmt != nil {
@@ -453,6 +485,7 @@ type Queries struct {
 	db                            DBTX
 	tx                            *sql.Tx
 	acceptInvitationStmt          *sql.Stmt
+	addKeyUsageStmt               *sql.Stmt
 	countAPIKeysStmt              *sql.Stmt
 	countLoginFailuresStmt        *sql.Stmt
 	countOwnersStmt               *sql.Stmt
@@ -484,13 +517,16 @@ type Queries struct {
 	listAPIKeysStmt               *sql.Stmt
 	listAllAPIKeysStmt            *sql.Stmt
 	listAuditEventsStmt           *sql.Stmt
+	listKeyUsageStmt              *sql.Stmt
 	listMembersStmt               *sql.Stmt
+	listOrgKeysUsageStmt          *sql.Stmt
 	listPendingInvitationsStmt    *sql.Stmt
 	listProductsStmt              *sql.Stmt
 	listProductsWithKeysStmt      *sql.Stmt
 	listUserOrganizationsStmt     *sql.Stmt
 	orgHasAPIKeysStmt             *sql.Stmt
 	pingStmt                      *sql.Stmt
+	pruneKeyUsageStmt             *sql.Stmt
 	recordLoginFailureStmt        *sql.Stmt
 	revokeAPIKeyStmt              *sql.Stmt
 	revokeAPIKeyByIDStmt          *sql.Stmt
@@ -507,6 +543,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		db:                            tx,
 		tx:                            tx,
 		acceptInvitationStmt:          q.acceptInvitationStmt,
+		addKeyUsageStmt:               q.addKeyUsageStmt,
 		countAPIKeysStmt:              q.countAPIKeysStmt,
 		countLoginFailuresStmt:        q.countLoginFailuresStmt,
 		countOwnersStmt:               q.countOwnersStmt,
@@ -538,13 +575,16 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listAPIKeysStmt:               q.listAPIKeysStmt,
 		listAllAPIKeysStmt:            q.listAllAPIKeysStmt,
 		listAuditEventsStmt:           q.listAuditEventsStmt,
+		listKeyUsageStmt:              q.listKeyUsageStmt,
 		listMembersStmt:               q.listMembersStmt,
+		listOrgKeysUsageStmt:          q.listOrgKeysUsageStmt,
 		listPendingInvitationsStmt:    q.listPendingInvitationsStmt,
 		listProductsStmt:              q.listProductsStmt,
 		listProductsWithKeysStmt:      q.listProductsWithKeysStmt,
 		listUserOrganizationsStmt:     q.listUserOrganizationsStmt,
 		orgHasAPIKeysStmt:             q.orgHasAPIKeysStmt,
 		pingStmt:                      q.pingStmt,
+		pruneKeyUsageStmt:             q.pruneKeyUsageStmt,
 		recordLoginFailureStmt:        q.recordLoginFailureStmt,
 		revokeAPIKeyStmt:              q.revokeAPIKeyStmt,
 		revokeAPIKeyByIDStmt:          q.revokeAPIKeyByIDStmt,

@@ -65,6 +65,16 @@ type KeyEpoch struct {
 	N  int64
 }
 
+type KeyUsage struct {
+	KeyID             string
+	HourStart         int64
+	Valid             int64
+	RateLimited       int64
+	InsufficientScope int64
+	Revoked           int64
+	Expired           int64
+}
+
 type LoginFailure struct {
 	Email     string
 	IP        string

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -107,6 +108,9 @@ type App struct {
 	Clock  *Clock
 	Logs   *Logs
 	HTTP   *httptest.Server
+
+	cfg    app.Config
+	logger *slog.Logger
 }
 
 // Option changes the configuration before the app opens.
@@ -134,14 +138,41 @@ func New(t testing.TB, opts ...Option) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Echo)
+	ta := &App{App: a, DBPath: cfg.DBPath, Clock: clock, Logs: logs, cfg: cfg, logger: logger}
+	ta.HTTP = httptest.NewServer(a.Echo)
+	ta.URL = ta.HTTP.URL
 	t.Cleanup(func() {
-		srv.Close()
-		if err := a.Close(); err != nil {
+		ta.HTTP.Close()
+		if err := ta.Close(); err != nil {
 			t.Errorf("close app: %v", err)
 		}
 	})
-	return &App{App: a, URL: srv.URL, DBPath: cfg.DBPath, Clock: clock, Logs: logs, HTTP: srv}
+	return ta
+}
+
+// Restart stops the app the way `keyport serve` stops (in-flight requests finish, then
+// App.Close writes what is pending) and starts it again on the same database, clock and
+// address, so clients and their sessions carry on.
+func (a *App) Restart(t testing.TB) {
+	t.Helper()
+	a.HTTP.Close()
+	if err := a.Close(); err != nil {
+		t.Fatalf("restart: close: %v", err)
+	}
+	next, err := app.Open(context.Background(), a.cfg, Assets(t), a.logger)
+	if err != nil {
+		t.Fatalf("restart: open: %v", err)
+	}
+	ln, err := net.Listen("tcp", a.HTTP.Listener.Addr().String())
+	if err != nil {
+		next.Close()
+		t.Fatalf("restart: listen again: %v", err)
+	}
+	a.App = next
+	a.HTTP = httptest.NewUnstartedServer(next.Echo)
+	a.HTTP.Listener.Close()
+	a.HTTP.Listener = ln
+	a.HTTP.Start()
 }
 
 // Client is a browser-like client: a cookie jar and no automatic redirects, so tests
