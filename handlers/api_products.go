@@ -62,6 +62,7 @@ func (s *Server) createProduct(c echo.Context) error {
 		return err
 	}
 	s.Metrics.ProductCreated()
+	c.Response().Header().Set(echo.HeaderLocation, "/api/products/"+id)
 	return c.JSON(http.StatusCreated, product(id, in.Name, in.PriceCents, now))
 }
 

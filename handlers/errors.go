@@ -116,6 +116,10 @@ func toAPIError(err error) *APIError {
 }
 
 func (s *Server) writeAPIError(c echo.Context, e *APIError) {
+	if e.Status == http.StatusUnauthorized {
+		// RFC 9110: a 401 names the scheme that would do; the key also goes in x-api-key.
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="keyport"`)
+	}
 	if err := c.JSON(e.Status, e); err != nil {
 		s.Logger.Error("write api error", slog.Any("error", err))
 	}

@@ -19,6 +19,9 @@ func checkAPIError(t testing.TB, resp *http.Response, body string, status int, c
 	if got := resp.StatusCode; got != status {
 		t.Errorf("status = %d, want %d; body %s", got, status, body)
 	}
+	if got := resp.Header.Get("WWW-Authenticate"); (status == http.StatusUnauthorized) != (got != "") {
+		t.Errorf("status %d with WWW-Authenticate %q: a 401 names its scheme, other answers do not", status, got)
+	}
 	if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", got)
 	}

@@ -370,6 +370,11 @@ func TestHealthz(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(body) != "ok" {
 		t.Errorf("healthz: %d %q, want 200 ok", resp.StatusCode, body)
 	}
+	// Load balancers and uptime checks often probe with HEAD.
+	resp, body = a.Request(t, http.MethodHead, "/healthz", "")
+	if resp.StatusCode != http.StatusOK || body != "" {
+		t.Errorf("HEAD /healthz: %d %q, want 200 and no body", resp.StatusCode, body)
+	}
 }
 
 func manyScopes(n int) string {

@@ -358,8 +358,28 @@ func checkAnswer(t *testing.T, doc openAPIDoc, name string, status int, code str
 	}
 	headers, _ := response["headers"].(map[string]any)
 	for h := range headers {
-		if _, err := strconv.Atoi(resp.Header.Get(h)); err != nil {
-			t.Errorf("%s: documented header %s is %q, want an integer", name, h, resp.Header.Get(h))
+		got := resp.Header.Get(h)
+		switch {
+		case strings.HasPrefix(h, "RateLimit-") && invalidKeyCodes[code]:
+			// Only a valid key has a rate limit to report.
+			if got != "" {
+				t.Errorf("%s: %s = %q on an answer to an invalid key, want none", name, h, got)
+			}
+		case h == "Location":
+			if id, _ := v.(map[string]any)["id"].(string); got != "/api/products/"+id {
+				t.Errorf("%s: Location = %q, want /api/products/%s", name, got, id)
+			}
+		case h == "WWW-Authenticate":
+			if got != `Bearer realm="keyport"` {
+				t.Errorf("%s: WWW-Authenticate = %q, want the Bearer scheme", name, got)
+			}
+		default:
+			if _, err := strconv.Atoi(got); err != nil {
+				t.Errorf("%s: documented header %s is %q, want an integer", name, h, got)
+			}
 		}
 	}
 }
+
+// invalidKeyCodes are the answers to a request whose key is not valid: no rate limit.
+var invalidKeyCodes = map[string]bool{"invalid_api_key": true, "api_key_revoked": true, "api_key_expired": true}

@@ -31,6 +31,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 	}))
 
 	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
 	// On the main listener for simplicity; the README says to keep it private at the proxy.
 	e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()))
 	e.StaticFS("/static", static)
