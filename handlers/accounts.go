@@ -71,7 +71,8 @@ func (s *Server) signup(c echo.Context) error {
 		return err
 	})
 	if database.IsUniqueViolation(err) {
-		return fail(http.StatusConflict, "An account with this email already exists. Sign in instead.")
+		page.EmailTaken = true
+		return fail(http.StatusConflict, "An account with this email already exists.")
 	}
 	if err != nil {
 		return err

@@ -93,6 +93,9 @@ func TestSignup(t *testing.T) {
 			if resp.StatusCode != tt.status || !strings.Contains(formError(body), tt.msg) {
 				t.Errorf("status %d, message %q; want %d with %q", resp.StatusCode, formError(body), tt.status, tt.msg)
 			}
+			if taken := tt.status == http.StatusConflict; taken != strings.Contains(formError(body), `<a href="/login">Sign in instead</a>`) {
+				t.Errorf("the message %q links to sign-in: %v, want %v", formError(body), !taken, taken)
+			}
 			if tt.password != "" && strings.Contains(body, tt.password) {
 				t.Error("the form echoes the password back")
 			}

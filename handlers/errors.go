@@ -46,7 +46,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	switch {
 	case errors.Is(err, ErrNotFound):
-		status, msg = http.StatusNotFound, "Not found."
+		status, msg = http.StatusNotFound, http.StatusText(http.StatusNotFound)
 	case database.IsUnavailable(err):
 		status, msg = http.StatusServiceUnavailable, "The database is unavailable right now. Please try again shortly."
 	case errors.As(err, &he):
@@ -56,6 +56,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		} else {
 			msg = http.StatusText(status)
 		}
+	}
+	title := http.StatusText(status)
+	if p, ok := errorPages[status]; ok && msg == title {
+		title, msg = p.title, p.message
 	}
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(status)
@@ -68,12 +72,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if rerr := s.render(c, status, "error", "", ErrorPage{
-		Layout: Layout{Title: http.StatusText(status), Member: memberFrom(c)},
+		Layout: Layout{Title: title, Member: memberFrom(c)},
 		Status: status, Message: msg,
 	}); rerr != nil {
 		s.Logger.Error("render error page", slog.Any("error", rerr))
 		c.String(status, msg)
 	}
+}
+
+// errorPages word the pages for errors whose status text alone would be the message
+// ("Not Found" twice).
+var errorPages = map[int]struct{ title, message string }{
+	http.StatusNotFound:         {"Page not found", "There is nothing here: the link may be wrong, or what it pointed to is gone."},
+	http.StatusMethodNotAllowed: {"Not allowed", "This address does not take that kind of request."},
 }
 
 func isAPI(c echo.Context) bool {

@@ -250,3 +250,21 @@ func TestExpiryShownInTable(t *testing.T) {
 		t.Errorf("never-expiring key:\n%s", row)
 	}
 }
+
+func TestErrorPagesSayWhatHappened(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.Signup(t, "lost@example.com")
+	titleRE := regexp.MustCompile(`<h1>([^<]*)</h1>`)
+	messageRE := regexp.MustCompile(`<div class="modal-body"><p>([^<]*)</p>`)
+	for _, path := range []string{"/no-such-page", dashboard + "/keys/key_unknown/revoke"} {
+		resp, body := c.Get(path)
+		title, message := titleRE.FindStringSubmatch(body), messageRE.FindStringSubmatch(body)
+		if resp.StatusCode != http.StatusNotFound || title == nil || message == nil {
+			t.Fatalf("GET %s: %d, want a 404 page with a title and a message\n%s", path, resp.StatusCode, body)
+		}
+		if title[1] != "Page not found" || strings.Contains(message[1], "Not Found") {
+			t.Errorf("GET %s: the page reads %q / %q, want a title and a message that explains", path, title[1], message[1])
+		}
+	}
+}

@@ -261,9 +261,10 @@ func graceLabel(v string) string {
 // AuthPage is the login or signup form.
 type AuthPage struct {
 	Layout
-	Email string
-	Org   string
-	Error string
+	Email      string
+	Org        string
+	Error      string
+	EmailTaken bool // the error offers to sign in instead
 }
 
 // ErrorPage is shown for errors on dashboard pages.
