@@ -22,6 +22,7 @@ import (
 	"keyport/keyauth"
 	"keyport/lastused"
 	"keyport/metrics"
+	"keyport/org"
 	"keyport/queries"
 	"keyport/ratelimit"
 	"keyport/usage"
@@ -135,6 +136,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		Sessions:   sessions,
 		Pages:      pages,
 		Keys:       verifier,
+		Org:        &org.Writer{DB: db.Write, Queries: write, Now: cfg.Now, KeysChanged: verifier.Invalidate},
 		Usage:      lastused.New(db.Write, write),
 		Counts:     usage.New(db.Write, write),
 		Logger:     logger,
@@ -181,7 +183,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		}
 	})
 	a.every(bg, time.Hour, func() {
-		if err := srv.PruneFormTokens(bg, cfg.Now()); err != nil && bg.Err() == nil {
+		if err := srv.Org.PruneFormTokens(bg); err != nil && bg.Err() == nil {
 			logger.Warn("pruning old form tokens failed; will retry", slog.Any("error", err))
 		}
 	})

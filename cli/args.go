@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"keyport/database"
 	"keyport/handlers/parse"
+	"keyport/org"
 	"keyport/queries"
 )
 
@@ -72,6 +74,11 @@ func openDB(ctx context.Context, env Env, path string, create bool) (*database.D
 		return nil, nil, err
 	}
 	return db, queries.New(db.Write), nil
+}
+
+// writer makes the command line's audited writes on db, by the wall clock.
+func writer(db *database.DB, q *queries.Queries) *org.Writer {
+	return &org.Writer{DB: db.Write, Queries: q, Now: time.Now}
 }
 
 // emailFlag validates an --email value.

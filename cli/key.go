@@ -13,8 +13,7 @@ import (
 
 	"keyport/handlers/parse"
 	"keyport/keyauth"
-	"keyport/provision"
-	"keyport/queries"
+	"keyport/org"
 )
 
 // keyCreate creates a key for the organization of the user --email and prints the full
@@ -23,7 +22,7 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("key create", env)
 	synopsis(fs, "key create --email E --name N [--org ORG] [--scopes products:read,products:write] [--expires-in 30d|0]")
 	email := fs.String("email", "", "the user who creates the key (required)")
-	org := fs.String("org", "", "the organization the key belongs to, by id or exact name (default: the user's only one)")
+	orgFlag := fs.String("org", "", "the organization the key belongs to, by id or exact name (default: the user's only one)")
 	name := fs.String("name", "", "the key's name, 1 to 100 characters (required)")
 	scopeList := fs.String("scopes", strings.Join(keyauth.DefaultScopes, ","), "comma-separated scopes: "+strings.Join(keyauth.AllScopes, ", ")+", or custom ones")
 	expires := fs.String("expires-in", "0", "lifetime: days (30d) or a Go duration (12h); 0 means never")
@@ -63,18 +62,13 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	orgID, err := userOrg(ctx, q, user, *org)
+	orgID, err := userOrg(ctx, q, user, *orgFlag)
 	if err != nil {
 		return err
 	}
-	var created provision.CreatedKey
-	err = provision.InTx(ctx, db.Write, q, func(q *queries.Queries) error {
-		created, err = provision.CreateKey(ctx, q, provision.NewKey{
-			OrgID: orgID, Name: keyName, Scopes: scopes, ExpiresIn: lifetime,
-			Actor:  provision.Actor{UserID: user.ID, Email: user.Email},
-			Detail: "keyport key create", Now: time.Now(),
-		})
-		return err
+	created, err := writer(db, q).CreateKey(ctx, org.NewKey{
+		OrgID: orgID, Name: keyName, Scopes: scopes, ExpiresIn: lifetime,
+		Actor: org.Actor{UserID: user.ID, Email: user.Email}, Detail: "keyport key create",
 	})
 	if err != nil {
 		return err
@@ -127,13 +121,13 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("key list", env)
 	synopsis(fs, "key list [--email E | --org ORG] [--json]")
 	email := fs.String("email", "", "only keys of this user's organizations")
-	org := fs.String("org", "", "only keys of this organization, by id or exact name")
+	orgFlag := fs.String("org", "", "only keys of this organization, by id or exact name")
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	dbPath := dbFlag(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	if *email != "" && *org != "" {
+	if *email != "" && *orgFlag != "" {
 		return fmt.Errorf("%w: give --email or --org, not both", errUsage)
 	}
 	var addr string
@@ -150,8 +144,8 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
 	var orgIDs map[string]bool // nil: every organization
 	switch {
-	case *org != "":
-		o, err := findOrg(ctx, q, *org)
+	case *orgFlag != "":
+		o, err := findOrg(ctx, q, *orgFlag)
 		if err != nil {
 			return err
 		}
@@ -177,17 +171,18 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 	now := time.Now()
 	keys := []keyInfo{}
 	for _, r := range rows {
-		if orgIDs != nil && !orgIDs[r.OrgID] {
+		k := r.ApiKey
+		if orgIDs != nil && !orgIDs[k.OrgID] {
 			continue
 		}
 		keys = append(keys, keyInfo{
-			ID: r.ID, OrgID: r.OrgID, OrgName: r.OrgName, Name: r.Name, Hint: r.Hint,
-			Scopes:     strings.Fields(r.Scopes),
-			CreatedAt:  stamp(r.CreatedAt),
-			ExpiresAt:  optStamp(r.ExpiresAt),
-			LastUsedAt: optStamp(r.LastUsedAt),
-			RevokedAt:  optStamp(r.RevokedAt),
-			Status:     keyStatus(r, now),
+			ID: k.ID, OrgID: k.OrgID, OrgName: r.OrgName, Name: k.Name, Hint: k.Hint,
+			Scopes:     strings.Fields(k.Scopes),
+			CreatedAt:  stamp(k.CreatedAt),
+			ExpiresAt:  optStamp(k.ExpiresAt),
+			LastUsedAt: optStamp(k.LastUsedAt),
+			RevokedAt:  optStamp(k.RevokedAt),
+			Status:     org.KeyState(k, now).String(),
 		})
 	}
 	if *asJSON {
@@ -203,20 +198,6 @@ func keyList(ctx context.Context, env Env, args []string) (err error) {
 			orDash(k.LastUsedAt, "never"), k.Status)
 	}
 	return tw.Flush()
-}
-
-// keyStatus is the key's state now: revoked, expired, rolled (still working through its
-// grace period) or active.
-func keyStatus(r queries.ListAllAPIKeysRow, now time.Time) string {
-	switch {
-	case r.RevokedAt.Valid:
-		return "revoked"
-	case r.ExpiresAt.Valid && now.UnixMilli() >= r.ExpiresAt.Int64:
-		return "expired"
-	case r.RolledTo.Valid:
-		return "rolled"
-	}
-	return "active"
 }
 
 func stamp(ms int64) string {
@@ -258,34 +239,17 @@ func keyRevoke(ctx context.Context, env Env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	var already bool
-	err = provision.InTx(ctx, db.Write, q, func(q *queries.Queries) error {
-		k, err := q.GetAPIKeyByID(ctx, id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("no API key with id %q", id)
-		}
-		if err != nil {
-			return err
-		}
-		now := time.Now().UnixMilli()
-		n, err := q.RevokeAPIKeyByID(ctx, queries.RevokeAPIKeyByIDParams{Now: sql.NullInt64{Int64: now, Valid: true}, ID: id})
-		if err != nil {
-			return err
-		}
-		if already = n == 0; already {
-			return nil
-		}
-		// No one is signed in on the command line; the audit log says so.
-		return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
-			OrgID: sql.NullString{String: k.OrgID, Valid: true}, ActorEmail: "keyport CLI",
-			Action: "key_revoked", KeyID: sql.NullString{String: id, Valid: true}, KeyName: k.Name,
-			Detail: "keyport key revoke", CreatedAt: now,
-		})
+	// No one is signed in on the command line; the audit log says so.
+	revoked, err := writer(db, q).RevokeKey(ctx, org.Revoke{
+		ID: id, Actor: org.Actor{Email: "keyport CLI"}, Detail: "keyport key revoke",
 	})
+	if errors.Is(err, org.ErrKeyNotFound) {
+		return fmt.Errorf("no API key with id %q", id)
+	}
 	if err != nil {
 		return err
 	}
-	if already {
+	if revoked.Already {
 		_, err = fmt.Fprintf(env.Stdout, "%s was already revoked\n", id)
 		return err
 	}

@@ -8,15 +8,12 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
-	"keyport/database"
 	"keyport/handlers/parse"
-	"keyport/provision"
-	"keyport/queries"
+	"keyport/org"
 )
 
 // userCreate creates a user and its organization, as signing up does, and prints
@@ -25,7 +22,7 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("user create", env)
 	synopsis(fs, "user create --email E [--org NAME] < password")
 	email := fs.String("email", "", "the user's email (required)")
-	org := fs.String("org", "", "name of the organization created for the user (default: from the email)")
+	orgFlag := fs.String("org", "", "name of the organization created for the user (default: from the email)")
 	dbPath := dbFlag(fs)
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -34,7 +31,7 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	orgName, err := parse.OrgName(*org, addr)
+	orgName, err := parse.OrgName(*orgFlag, addr)
 	if err != nil {
 		return fmt.Errorf("%w: --org: %v", errUsage, err)
 	}
@@ -55,14 +52,8 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	var acct provision.Account
-	err = provision.InTx(ctx, db.Write, q, func(q *queries.Queries) error {
-		acct, err = provision.CreateAccount(ctx, q, provision.NewAccount{
-			Email: addr, PasswordHash: string(hash), OrgName: orgName, Now: time.Now(),
-		})
-		return err
-	})
-	if database.IsUniqueViolation(err) {
+	acct, err := writer(db, q).Signup(ctx, org.NewAccount{Email: addr, PasswordHash: string(hash), OrgName: orgName})
+	if errors.Is(err, org.ErrEmailTaken) {
 		return fmt.Errorf("a user with email %s already exists", addr)
 	}
 	if err != nil {

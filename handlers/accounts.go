@@ -11,9 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
-	"keyport/database"
 	"keyport/handlers/parse"
-	"keyport/provision"
+	"keyport/org"
 	"keyport/queries"
 )
 
@@ -63,14 +62,8 @@ func (s *Server) signup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var acct provision.Account
-	err = s.inTx(ctx, func(q *queries.Queries) error {
-		acct, err = provision.CreateAccount(ctx, q, provision.NewAccount{
-			Email: email, PasswordHash: string(hash), OrgName: orgName, IP: c.RealIP(), Now: s.Now(),
-		})
-		return err
-	})
-	if database.IsUniqueViolation(err) {
+	acct, err := s.Org.Signup(ctx, org.NewAccount{Email: email, PasswordHash: string(hash), OrgName: orgName, IP: c.RealIP()})
+	if errors.Is(err, org.ErrEmailTaken) {
 		page.EmailTaken = true
 		return fail(http.StatusConflict, "An account with this email already exists.")
 	}
@@ -137,31 +130,18 @@ func (s *Server) login(c echo.Context) error {
 		}
 	}
 	if err != nil || pwErr != nil || lenErr != nil || emailErr != nil {
-		ev := queries.CreateAuditEventParams{ActorEmail: email, Action: "login_failed", IP: ip, CreatedAt: now.UnixMilli()}
+		attempt := org.SignIn{Email: email, IP: ip, OrgID: home}
 		if err == nil {
-			ev.OrgID, ev.ActorID = nullStr(home), nullStr(user.ID)
+			attempt.UserID = user.ID
 		}
-		if err := s.inTx(ctx, func(q *queries.Queries) error {
-			if err := q.RecordLoginFailure(ctx, queries.RecordLoginFailureParams{Email: email, IP: ip, CreatedAt: now.UnixMilli()}); err != nil {
-				return err
-			}
-			return q.CreateAuditEvent(ctx, ev)
-		}); err != nil {
+		if err := s.Org.RecordLoginFailure(ctx, attempt); err != nil {
 			return err
 		}
 		page.Error = msgBadLogin
 		return s.render(c, http.StatusUnauthorized, "login", "", page)
 	}
 
-	if err := s.inTx(ctx, func(q *queries.Queries) error {
-		if err := q.SetLastSignIn(ctx, queries.SetLastSignInParams{ID: user.ID, Now: nullInt(now.UnixMilli())}); err != nil {
-			return err
-		}
-		return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
-			OrgID: nullStr(home), ActorID: nullStr(user.ID), ActorEmail: user.Email,
-			Action: "login", IP: ip, CreatedAt: now.UnixMilli(),
-		})
-	}); err != nil {
+	if err := s.Org.RecordLogin(ctx, org.SignIn{Email: user.Email, IP: ip, UserID: user.ID, OrgID: home}); err != nil {
 		return err
 	}
 	if err := s.Sessions.RenewToken(ctx); err != nil {
@@ -180,15 +160,6 @@ func (s *Server) logout(c echo.Context) error {
 	s.Sessions.Remove(ctx, sessionUserID)
 	return redirect(c, "/login")
 }
-
-// inTx runs fn in one write transaction (BEGIN IMMEDIATE on the writer connection).
-func (s *Server) inTx(ctx context.Context, fn func(q *queries.Queries) error) error {
-	return provision.InTx(ctx, s.DB.Write, s.Write, fn)
-}
-
-func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
-func nullInt(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid: true} }
 
 // homeOrg is the organization a new session of userID starts in (the one they joined
 // first), "" when they are in none. Sign-ins are audited there.

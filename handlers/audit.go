@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,10 +12,10 @@ import (
 // auditPage lists the organization's audit events, newest first. "Load more" (htmx)
 // appends the next page's rows; without JavaScript the link opens that page.
 func (s *Server) auditPage(c echo.Context) error {
-	org := nullStr(memberFrom(c).OrgID)
+	orgID := sql.NullString{String: memberFrom(c).OrgID, Valid: true}
 	events, more, err := listPage(c, s.Now(), "/dashboard/audit", 6,
 		func(ctx context.Context, before, limit int64) ([]queries.AuditEvent, error) {
-			return s.Read.ListAuditEvents(ctx, queries.ListAuditEventsParams{OrgID: org, Before: before, Limit: limit})
+			return s.Read.ListAuditEvents(ctx, queries.ListAuditEventsParams{OrgID: orgID, Before: before, Limit: limit})
 		},
 		func(e queries.AuditEvent) int64 { return e.Seq }, auditRow)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"keyport/handlers/parse"
 	"keyport/keyauth"
-	"keyport/provision"
+	"keyport/org"
 	"keyport/queries"
 )
 
@@ -71,7 +71,7 @@ func listFilter(c echo.Context) string {
 func (s *Server) newKeyForm(c echo.Context) error {
 	f := keyForm("", "0", keyauth.DefaultScopes, "")
 	f.keepFilter(listFilter(c))
-	token, err := s.newFormToken(c.Request().Context(), memberFrom(c).UserID)
+	token, err := s.Org.NewFormToken(c.Request().Context(), memberFrom(c).UserID)
 	if err != nil {
 		return err
 	}
@@ -101,27 +101,19 @@ func (s *Server) createKey(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)
 	}
 
-	var created provision.CreatedKey
-	err = s.inTx(ctx, func(q *queries.Queries) error {
-		if err := useFormToken(ctx, q, m.UserID, f.FormToken, s.Now()); err != nil {
-			return err
-		}
-		created, err = provision.CreateKey(ctx, q, provision.NewKey{
-			OrgID: m.OrgID, Name: name, Scopes: scopes, ExpiresIn: expiresIn,
-			Actor: provision.Actor{UserID: m.UserID, Email: m.Email, IP: c.RealIP()}, Now: s.Now(),
-		})
-		return err
+	created, err := s.Org.CreateKey(ctx, org.NewKey{
+		OrgID: m.OrgID, Name: name, Scopes: scopes, ExpiresIn: expiresIn, Actor: actor(c), FormToken: f.FormToken,
 	})
 	switch {
-	case errors.Is(err, errFormResent):
+	case errors.Is(err, org.ErrFormResent):
 		const msg = "This form was already sent: no second key was created."
 		if isHTMX(c) {
 			return echo.NewHTTPError(http.StatusConflict, msg)
 		}
 		s.flash(c, msg)
 		return c.Redirect(http.StatusSeeOther, f.ListURL)
-	case errors.Is(err, errFormExpired):
-		if f.FormToken, err = s.newFormToken(ctx, m.UserID); err != nil {
+	case errors.Is(err, org.ErrFormExpired):
+		if f.FormToken, err = s.Org.NewFormToken(ctx, m.UserID); err != nil {
 			return err
 		}
 		f.Error = "This form had expired. Check the fields and press Create key again."
@@ -129,32 +121,30 @@ func (s *Server) createKey(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return s.showNewKey(c, created.Key, created.ID, nil)
+	return s.showNewKey(c, created, nil)
 }
 
 // showNewKey renders the one response that ever contains the full key; replaces is the
 // rolled key it replaces, if any.
-func (s *Server) showNewKey(c echo.Context, key, id string, replaces *KeyRow) error {
-	m := memberFrom(c)
-	ctx := c.Request().Context()
-	k, err := s.Write.GetAPIKey(ctx, queries.GetAPIKeyParams{OrgID: m.OrgID, ID: id})
-	if err != nil {
-		return err
+func (s *Server) showNewKey(c echo.Context, created org.CreatedKey, replaces *KeyRow) error {
+	page := KeyCreated{
+		Layout:   s.layout(c, "Your API Key", "keys"),
+		Key:      created.Key,
+		Row:      keyRow(created.Row, s.Now()),
+		Replaces: replaces,
 	}
-	list, err := s.listKeys(c, !hideRevoked(listFilter(c)))
-	if err != nil {
-		return err
+	// htmx also swaps in the list behind the dialog; the full page has no list.
+	if isHTMX(c) {
+		list, err := s.listKeys(c, !hideRevoked(listFilter(c)))
+		if err != nil {
+			return err
+		}
+		list.OOB = true
+		page.List = list
 	}
-	list.OOB = true
 	// The key must never be cached by a browser or proxy.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render(c, http.StatusCreated, "key_created", "key-created", KeyCreated{
-		Layout:   s.layout(c, "Your API Key", "keys"),
-		Key:      key,
-		Row:      keyRow(k, s.Now()),
-		Replaces: replaces,
-		List:     list,
-	})
+	return s.render(c, http.StatusCreated, "key_created", "key-created", page)
 }
 
 func (s *Server) revokeConfirm(c echo.Context) error {
@@ -168,68 +158,45 @@ func (s *Server) revokeConfirm(c echo.Context) error {
 }
 
 // revokeKey serves both DELETE (htmx: answers with the updated row) and the plain form's
-// POST .../revoke (answers with a redirect to the list).
+// POST .../revoke (answers with a redirect to the list). Revoking a revoked key changes
+// nothing and answers the same.
 func (s *Server) revokeKey(c echo.Context) error {
-	m := memberFrom(c)
-	ctx := c.Request().Context()
-	row, err := s.ownKey(c)
+	revoked, err := s.Org.RevokeKey(c.Request().Context(), org.Revoke{
+		OrgID: memberFrom(c).OrgID, ID: c.Param("id"), Actor: actor(c),
+	})
+	if errors.Is(err, org.ErrKeyNotFound) {
+		return ErrNotFound
+	}
 	if err != nil {
 		return err
 	}
-	if row.Active || row.Status == "expired" {
-		err := s.inTx(ctx, func(q *queries.Queries) error {
-			n, err := q.RevokeAPIKey(ctx, queries.RevokeAPIKeyParams{Now: sql.NullInt64{Int64: s.Now().UnixMilli(), Valid: true}, OrgID: m.OrgID, ID: row.ID})
-			if err != nil || n == 0 {
-				return err
-			}
-			return q.CreateAuditEvent(ctx, s.keyEvent(c, "key_revoked", row.ID, row.Name, ""))
-		})
-		// Whatever happened, forget cached verifications before answering: the next
-		// request with this key must see the database.
-		s.Keys.Invalidate()
-		if err != nil {
-			return err
-		}
-	}
-	msg := "API key “" + row.Name + "” revoked"
+	msg := "API key “" + revoked.Row.Name + "” revoked"
 	if isHTMX(c) {
-		row, err := s.ownKey(c)
-		if err != nil {
-			return err
-		}
 		setTrigger(c, true, msg, "success")
-		return s.render(c, http.StatusOK, "keys", "key-row", row)
+		return s.render(c, http.StatusOK, "keys", "key-row", keyRow(revoked.Row, s.Now()))
 	}
 	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, dashboardPath)
 }
 
-// ownKey loads the :id key of the signed-in organization as a table row.
+// ownKey loads the :id key of the signed-in organization as a table row; another
+// organization's key is reported as not found, never as forbidden.
 func (s *Server) ownKey(c echo.Context) (KeyRow, error) {
-	k, err := s.ownKeyRecord(c)
+	m := memberFrom(c)
+	k, err := s.Write.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: m.OrgID, ID: c.Param("id")})
+	if errors.Is(err, sql.ErrNoRows) {
+		return KeyRow{}, ErrNotFound
+	}
 	if err != nil {
 		return KeyRow{}, err
 	}
 	return keyRow(k, s.Now()), nil
 }
 
-// ownKeyRecord loads the :id key of the signed-in organization; another organization's
-// key is reported as not found, never as forbidden.
-func (s *Server) ownKeyRecord(c echo.Context) (queries.ApiKey, error) {
+// actor is the signed-in member making a change, as the audit log records them.
+func actor(c echo.Context) org.Actor {
 	m := memberFrom(c)
-	k, err := s.Write.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: m.OrgID, ID: c.Param("id")})
-	if errors.Is(err, sql.ErrNoRows) {
-		return queries.ApiKey{}, ErrNotFound
-	}
-	return k, err
-}
-
-func (s *Server) keyEvent(c echo.Context, action, keyID, keyName, detail string) queries.CreateAuditEventParams {
-	m := memberFrom(c)
-	return queries.CreateAuditEventParams{
-		OrgID: nullStr(m.OrgID), ActorID: nullStr(m.UserID), ActorEmail: m.Email, Action: action,
-		KeyID: nullStr(keyID), KeyName: keyName, Detail: detail, IP: c.RealIP(), CreatedAt: s.Now().UnixMilli(),
-	}
+	return org.Actor{UserID: m.UserID, Email: m.Email, IP: c.RealIP()}
 }
 
 func firstError(err error) string {

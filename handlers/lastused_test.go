@@ -16,17 +16,11 @@ import (
 // lastUsed reads the key's last_used_at from the database (Unix ms, 0 = never).
 func lastUsed(t *testing.T, q *queries.Queries, id string) int64 {
 	t.Helper()
-	keys, err := q.ListAllAPIKeys(context.Background())
+	k, err := q.GetAPIKeyByID(context.Background(), id)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("key %s: %v", id, err)
 	}
-	for _, k := range keys {
-		if k.ID == id {
-			return k.LastUsedAt.Int64
-		}
-	}
-	t.Fatalf("key %s not found", id)
-	return 0
+	return k.LastUsedAt.Int64
 }
 
 func flushUsage(t *testing.T, a *testapp.App) {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +132,33 @@ func TestExpiryWhileCached(t *testing.T) {
 	a.Clock.Advance(time.Second)
 	resp, body := a.API(t, http.MethodGet, "/api/products", key, "")
 	checkAPIError(t, resp, body, http.StatusForbidden, "api_key_expired", "Invalid API Key")
+}
+
+// An expired key is revoked by the same rule as its button: the row offers Revoke, the
+// POST revokes it and the audit log records it; a revoked key offers neither action and
+// shows when it was revoked instead of its expiry.
+func TestRevokeExpiredKeyFollowsItsButton(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.Signup(t, "expired@example.com")
+	_, id := c.CreateKey("old", testapp.KeyOptions{ExpiresInDays: 7})
+	a.Clock.Advance(8 * 24 * time.Hour)
+
+	row := keyRowHTML(t, c, id)
+	if !strings.Contains(row, ">Expired<") || !strings.Contains(row, `aria-label="Revoke old"`) || strings.Contains(row, `aria-label="Roll old"`) {
+		t.Fatalf("expired row, want Expired with a Revoke button and no Roll button:\n%s", row)
+	}
+	resp, body := c.Do(http.MethodDelete, dashboard+"/keys/"+id, nil, "HX-Request: true")
+	if resp.StatusCode != http.StatusOK || rowStatus(body, id) != "revoked" {
+		t.Fatalf("revoking the expired key: %d, row status %q\n%s", resp.StatusCode, rowStatus(body, id), body)
+	}
+	if strings.Contains(body, `aria-label="Revoke old"`) || strings.Contains(body, `aria-label="Roll old"`) {
+		t.Errorf("the revoked row still offers an action:\n%s", body)
+	}
+	if !regexp.MustCompile(`Revoked <time data-relative [^>]+>just now</time>`).MatchString(body) {
+		t.Errorf("the revoked row does not say when it was revoked:\n%s", body)
+	}
+	if _, audit := c.Get("/dashboard/audit"); !strings.Contains(audit, "Revoked key") {
+		t.Error("the audit log lacks the revocation")
+	}
 }

@@ -1,15 +1,13 @@
 package handlers
 
 import (
-	"database/sql"
+	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"keyport/handlers/parse"
-	"keyport/provision"
-	"keyport/queries"
+	"keyport/org"
 )
 
 // defaultGrace is preselected in the roll dialog: long enough to deploy the new key
@@ -23,7 +21,7 @@ func (s *Server) rollConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !row.Rollable {
+	if !row.CanRoll {
 		return errNotRollable
 	}
 	return s.renderRollForm(c, http.StatusOK, row, defaultGrace, "")
@@ -38,59 +36,29 @@ func (s *Server) renderRollForm(c echo.Context, status int, row KeyRow, grace, m
 // rollKey replaces a key: a new key with the same name, scopes and expiry period, while
 // the old one keeps working for the chosen grace period and then expires.
 func (s *Server) rollKey(c echo.Context) error {
-	m := memberFrom(c)
-	ctx := c.Request().Context()
-	old, err := s.ownKeyRecord(c)
-	if err != nil {
-		return err
-	}
-	now := s.Now()
-	if !keyRow(old, now).Rollable {
-		return errNotRollable
-	}
 	graceField := c.FormValue("grace")
 	grace, err := parse.Grace(graceField)
 	if err != nil {
-		return s.renderRollForm(c, http.StatusUnprocessableEntity, keyRow(old, now), defaultGrace, err.Error())
-	}
-
-	// The new key gets the same expiry period the old one was given, counted from now.
-	var period time.Duration
-	if old.ExpiresAt.Valid {
-		period = time.Duration(old.ExpiresAt.Int64-old.CreatedAt) * time.Millisecond
-	}
-	key, params, err := provision.Generate(provision.NewKey{
-		OrgID: m.OrgID, Name: old.Name, Scopes: old.Scopes, ExpiresIn: period,
-		Actor: provision.Actor{UserID: m.UserID}, Now: now,
-	})
-	if err != nil {
-		return err
-	}
-	detail := "New key " + params.Hint + "; grace period: " + graceLabel(graceField)
-	err = s.inTx(ctx, func(q *queries.Queries) error {
-		if err := q.CreateAPIKey(ctx, params); err != nil {
-			return err
+		row, rerr := s.ownKey(c)
+		if rerr != nil {
+			return rerr
 		}
-		n, err := q.SetAPIKeyRolled(ctx, queries.SetAPIKeyRolledParams{
-			RolledTo: nullStr(params.ID), GraceEnd: sql.NullInt64{Int64: now.Add(grace).UnixMilli(), Valid: true},
-			OrgID: m.OrgID, ID: old.ID,
-		})
-		if err != nil {
-			return err
-		}
-		if n == 0 { // revoked or rolled since it was read
+		if !row.CanRoll {
 			return errNotRollable
 		}
-		return q.CreateAuditEvent(ctx, s.keyEvent(c, "key_rolled", old.ID, old.Name, detail))
+		return s.renderRollForm(c, http.StatusUnprocessableEntity, row, defaultGrace, err.Error())
+	}
+	rolled, err := s.Org.RollKey(c.Request().Context(), org.Roll{
+		OrgID: memberFrom(c).OrgID, ID: c.Param("id"), Grace: grace, GraceLabel: graceLabel(graceField), Actor: actor(c),
 	})
-	// The old key's expiry changed: no cached verification may outlive that.
-	s.Keys.Invalidate()
-	if err != nil {
+	switch {
+	case errors.Is(err, org.ErrKeyNotFound):
+		return ErrNotFound
+	case errors.Is(err, org.ErrNotRollable):
+		return errNotRollable
+	case err != nil:
 		return err
 	}
-	replaced, err := s.ownKey(c)
-	if err != nil {
-		return err
-	}
-	return s.showNewKey(c, key, params.ID, &replaced)
+	replaced := keyRow(rolled.Old, s.Now())
+	return s.showNewKey(c, rolled.New, &replaced)
 }

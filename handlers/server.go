@@ -12,6 +12,7 @@ import (
 	"keyport/keyauth"
 	"keyport/lastused"
 	"keyport/metrics"
+	"keyport/org"
 	"keyport/queries"
 	"keyport/ratelimit"
 	"keyport/usage"
@@ -25,6 +26,8 @@ type Server struct {
 	Sessions *scs.SessionManager
 	Pages    *Templates
 	Keys     *keyauth.Verifier
+	// Org makes every audited write.
+	Org *org.Writer
 	// Usage notes each key's last use; it writes them in the background.
 	Usage *lastused.Recorder
 	// Counts counts each key's verifications by outcome; nil means counting is off.

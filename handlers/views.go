@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"keyport/apikey"
 	"keyport/handlers/parse"
 	"keyport/keyauth"
+	"keyport/org"
 	"keyport/queries"
 	"keyport/team"
 )
@@ -87,8 +89,8 @@ func relative(t, now time.Time) string {
 	return fmt.Sprintf("%d %s ago", n, unit)
 }
 
-// KeyRow is one row of the API keys table. Status and the allowed actions are decided
-// here, not in the template.
+// KeyRow is one row of the API keys table. Its state and the actions it allows are
+// decided by apikey.State, not in the template.
 type KeyRow struct {
 	ID           string
 	Name         string
@@ -98,23 +100,31 @@ type KeyRow struct {
 	LastUsed     Moment
 	Expires      Moment
 	ExpiresLabel string // "in 3 days", "expired"
-	Status       string // active, expiring, expired, revoked
+	Revoked      Moment // shown instead of the expiry once the key is revoked
+	Status       string // apikey.State's name: active, expiring, rolled, expired, revoked
 	StatusLabel  string
-	Active       bool // can be revoked
-	Rollable     bool // can be rolled: active and not rolled already
+	Working      bool // the API accepts it
+	CanRoll      bool
+	CanRevoke    bool
 	RolledTo     string
 }
 
 func keyRow(k queries.ApiKey, now time.Time) KeyRow {
+	st := org.KeyState(k, now)
 	r := KeyRow{
-		ID:       k.ID,
-		Name:     k.Name,
-		Hint:     k.Hint,
-		Scopes:   strings.Fields(k.Scopes),
-		Created:  moment(k.CreatedAt, true, now),
-		LastUsed: moment(k.LastUsedAt.Int64, k.LastUsedAt.Valid, now),
-		Expires:  moment(k.ExpiresAt.Int64, k.ExpiresAt.Valid, now),
-		RolledTo: k.RolledTo.String,
+		ID:        k.ID,
+		Name:      k.Name,
+		Hint:      k.Hint,
+		Scopes:    strings.Fields(k.Scopes),
+		Created:   moment(k.CreatedAt, true, now),
+		LastUsed:  moment(k.LastUsedAt.Int64, k.LastUsedAt.Valid, now),
+		Expires:   moment(k.ExpiresAt.Int64, k.ExpiresAt.Valid, now),
+		Revoked:   moment(k.RevokedAt.Int64, k.RevokedAt.Valid, now),
+		Status:    st.String(),
+		Working:   st.Working(),
+		CanRoll:   st.CanRoll(),
+		CanRevoke: st.CanRevoke(),
+		RolledTo:  k.RolledTo.String,
 	}
 	if r.Expires.Set {
 		r.ExpiresLabel = r.Expires.Relative
@@ -122,19 +132,20 @@ func keyRow(k queries.ApiKey, now time.Time) KeyRow {
 			r.ExpiresLabel = "expired"
 		}
 	}
-	switch {
-	case k.RevokedAt.Valid:
-		r.Status, r.StatusLabel = "revoked", "Revoked"
-	case k.ExpiresAt.Valid && now.UnixMilli() >= k.ExpiresAt.Int64:
-		r.Status, r.StatusLabel = "expired", "Expired"
-	case k.RolledTo.Valid:
-		r.Status, r.StatusLabel, r.Active = "expiring", "Rolled — expires "+r.ExpiresLabel, true
-	case k.ExpiresAt.Valid && time.UnixMilli(k.ExpiresAt.Int64).Sub(now) < 7*24*time.Hour:
-		r.Status, r.StatusLabel, r.Active, r.Rollable = "expiring", "Expiring soon", true, true
-	default:
-		r.Status, r.StatusLabel, r.Active, r.Rollable = "active", "Active", true, true
+	r.StatusLabel = stateLabels[st]
+	if st == apikey.Rolled {
+		r.StatusLabel += r.ExpiresLabel
 	}
 	return r
+}
+
+// stateLabels are the status badges' words.
+var stateLabels = map[apikey.State]string{
+	apikey.Active:   "Active",
+	apikey.Expiring: "Expiring soon",
+	apikey.Rolled:   "Rolled — expires ",
+	apikey.Expired:  "Expired",
+	apikey.Revoked:  "Revoked",
 }
 
 // KeysPage is the API keys dashboard.
@@ -303,30 +314,11 @@ func auditRow(e queries.AuditEvent, now time.Time) AuditRow {
 		Time:        moment(e.CreatedAt, true, now),
 		Actor:       e.ActorEmail,
 		Action:      e.Action,
-		ActionLabel: actionLabel(e.Action),
+		ActionLabel: org.Action(e.Action).Label(),
 		KeyName:     e.KeyName,
 		Detail:      e.Detail,
 		IP:          e.IP,
 	}
-}
-
-// actionLabel names an audit action for people.
-func actionLabel(action string) string {
-	switch action {
-	case "signup":
-		return "Signed up"
-	case "login":
-		return "Signed in"
-	case "login_failed":
-		return "Failed sign-in"
-	case "key_created":
-		return "Created key"
-	case "key_rolled":
-		return "Rolled key"
-	case "key_revoked":
-		return "Revoked key"
-	}
-	return action
 }
 
 // ProductsPage is the organization's products, one page of them.

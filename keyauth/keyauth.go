@@ -134,10 +134,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 			ExpiresAt: row.ExpiresAt.Int64, RevokedAt: row.RevokedAt.Int64}
 		v.store(gen, h, &k)
 	}
-	if k.RevokedAt != 0 {
+	// Whether a key was rolled does not change whether it works, and is not read here.
+	switch (apikey.Life{ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt}).State(now) {
+	case apikey.Revoked:
 		return k, ErrRevoked
-	}
-	if k.ExpiresAt != 0 && now.UnixMilli() >= k.ExpiresAt {
+	case apikey.Expired:
 		return k, ErrExpired
 	}
 	return k, nil

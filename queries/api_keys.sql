@@ -30,7 +30,7 @@ SELECT count(*) FROM api_keys WHERE org_id = ?;
 SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?);
 
 -- name: ListAllAPIKeys :many
-SELECT api_keys.*, organizations.name AS org_name
+SELECT sqlc.embed(api_keys), organizations.name AS org_name
 FROM api_keys JOIN organizations ON organizations.id = api_keys.org_id
 ORDER BY api_keys.seq DESC;
 

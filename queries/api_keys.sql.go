@@ -212,20 +212,8 @@ ORDER BY api_keys.seq DESC
 `
 
 type ListAllAPIKeysRow struct {
-	Seq        int64
-	ID         string
-	OrgID      string
-	Name       string
-	Hash       []byte
-	Hint       string
-	Scopes     string
-	CreatedAt  int64
-	CreatedBy  sql.NullString
-	ExpiresAt  sql.NullInt64
-	LastUsedAt sql.NullInt64
-	RevokedAt  sql.NullInt64
-	RolledTo   sql.NullString
-	OrgName    string
+	ApiKey  ApiKey
+	OrgName string
 }
 
 func (q *Queries) ListAllAPIKeys(ctx context.Context) ([]ListAllAPIKeysRow, error) {
@@ -238,19 +226,19 @@ func (q *Queries) ListAllAPIKeys(ctx context.Context) ([]ListAllAPIKeysRow, erro
 	for rows.Next() {
 		var i ListAllAPIKeysRow
 		if err := rows.Scan(
-			&i.Seq,
-			&i.ID,
-			&i.OrgID,
-			&i.Name,
-			&i.Hash,
-			&i.Hint,
-			&i.Scopes,
-			&i.CreatedAt,
-			&i.CreatedBy,
-			&i.ExpiresAt,
-			&i.LastUsedAt,
-			&i.RevokedAt,
-			&i.RolledTo,
+			&i.ApiKey.Seq,
+			&i.ApiKey.ID,
+			&i.ApiKey.OrgID,
+			&i.ApiKey.Name,
+			&i.ApiKey.Hash,
+			&i.ApiKey.Hint,
+			&i.ApiKey.Scopes,
+			&i.ApiKey.CreatedAt,
+			&i.ApiKey.CreatedBy,
+			&i.ApiKey.ExpiresAt,
+			&i.ApiKey.LastUsedAt,
+			&i.ApiKey.RevokedAt,
+			&i.ApiKey.RolledTo,
 			&i.OrgName,
 		); err != nil {
 			return nil, err

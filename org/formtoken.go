@@ -1,4 +1,4 @@
-package handlers
+package org
 
 import (
 	"context"
@@ -16,16 +16,17 @@ import (
 // shown again, so this is what keeps a reload from making a second key.
 const formTokenTTL = 24 * time.Hour
 
+// Errors of a form's one-time token.
 var (
-	errFormResent  = errors.New("form already sent")
-	errFormExpired = errors.New("form token expired or unknown")
+	ErrFormResent  = errors.New("form already sent")
+	ErrFormExpired = errors.New("form token expired or unknown")
 )
 
-// newFormToken issues a one-time token for the signed-in user's next form post.
-func (s *Server) newFormToken(ctx context.Context, userID string) (string, error) {
+// NewFormToken issues a one-time token for userID's next form post.
+func (w *Writer) NewFormToken(ctx context.Context, userID string) (string, error) {
 	token := randid.New("ft")
-	err := s.Write.CreateFormToken(ctx, queries.CreateFormTokenParams{
-		Token: token, UserID: userID, CreatedAt: s.Now().UnixMilli(),
+	err := w.Queries.CreateFormToken(ctx, queries.CreateFormTokenParams{
+		Token: token, UserID: userID, CreatedAt: w.Now().UnixMilli(),
 	})
 	return token, err
 }
@@ -49,12 +50,12 @@ func useFormToken(ctx context.Context, q *queries.Queries, userID, token string,
 		return err
 	}
 	if used {
-		return errFormResent
+		return ErrFormResent
 	}
-	return errFormExpired
+	return ErrFormExpired
 }
 
 // PruneFormTokens forgets tokens too old to be used.
-func (s *Server) PruneFormTokens(ctx context.Context, now time.Time) error {
-	return s.Write.DeleteFormTokensBefore(ctx, now.Add(-formTokenTTL).UnixMilli())
+func (w *Writer) PruneFormTokens(ctx context.Context) error {
+	return w.Queries.DeleteFormTokensBefore(ctx, w.Now().Add(-formTokenTTL).UnixMilli())
 }

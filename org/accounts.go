@@ -1,0 +1,83 @@
+package org
+
+import (
+	"context"
+
+	"keyport/database"
+	"keyport/queries"
+	"keyport/randid"
+	"keyport/team"
+)
+
+// NewAccount is a validated signup.
+type NewAccount struct {
+	Email        string
+	PasswordHash string // bcrypt, hashed before the transaction starts
+	OrgName      string
+	IP           string // "" on the command line
+}
+
+// Account is a created user and the organization made for it.
+type Account struct {
+	UserID, OrgID string
+}
+
+// Signup creates an organization, its first user as its owner and a signup event. A taken email
+// fails with ErrEmailTaken.
+func (w *Writer) Signup(ctx context.Context, in NewAccount) (Account, error) {
+	now := w.Now()
+	a := Account{UserID: randid.New("usr"), OrgID: randid.New("org")}
+	err := w.inTx(ctx, func(q *queries.Queries) error {
+		if err := q.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: a.OrgID, Name: in.OrgName, CreatedAt: now.UnixMilli()}); err != nil {
+			return err
+		}
+		if err := q.CreateUser(ctx, queries.CreateUserParams{
+			ID: a.UserID, Email: in.Email, PasswordHash: in.PasswordHash, CreatedAt: now.UnixMilli(),
+		}); err != nil {
+			return err
+		}
+		if err := q.CreateMembership(ctx, queries.CreateMembershipParams{
+			OrgID: a.OrgID, UserID: a.UserID, Role: string(team.Owner), CreatedAt: now.UnixMilli(),
+		}); err != nil {
+			return err
+		}
+		return audit(ctx, q, Actor{UserID: a.UserID, Email: in.Email, IP: in.IP}, event{action: Signup, orgID: a.OrgID}, now)
+	})
+	if database.IsUniqueViolation(err) {
+		return Account{}, ErrEmailTaken
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	return a, nil
+}
+
+// SignIn is a sign-in attempt, as the audit log records it.
+type SignIn struct {
+	Email  string // what was typed; on success, the user's email
+	IP     string
+	UserID string // the account the email names, "" when none does
+	OrgID  string // the organization the user's sessions start in, "" when none
+}
+
+// RecordLogin records a successful sign-in and notes its time on the user.
+func (w *Writer) RecordLogin(ctx context.Context, in SignIn) error {
+	now := w.Now()
+	return w.inTx(ctx, func(q *queries.Queries) error {
+		if err := q.SetLastSignIn(ctx, queries.SetLastSignInParams{ID: in.UserID, Now: nullMs(now)}); err != nil {
+			return err
+		}
+		return audit(ctx, q, Actor{UserID: in.UserID, Email: in.Email, IP: in.IP}, event{action: Login, orgID: in.OrgID}, now)
+	})
+}
+
+// RecordLoginFailure counts a failed sign-in towards the throttle and records it.
+func (w *Writer) RecordLoginFailure(ctx context.Context, in SignIn) error {
+	now := w.Now()
+	return w.inTx(ctx, func(q *queries.Queries) error {
+		if err := q.RecordLoginFailure(ctx, queries.RecordLoginFailureParams{Email: in.Email, IP: in.IP, CreatedAt: now.UnixMilli()}); err != nil {
+			return err
+		}
+		return audit(ctx, q, Actor{UserID: in.UserID, Email: in.Email, IP: in.IP}, event{action: LoginFailed, orgID: in.OrgID}, now)
+	})
+}

@@ -1,0 +1,64 @@
+package org
+
+import (
+	"context"
+	"time"
+
+	"keyport/queries"
+)
+
+// Action names an audited event, as stored in audit_events.action.
+type Action string
+
+// The audited actions.
+const (
+	Signup      Action = "signup"
+	Login       Action = "login"
+	LoginFailed Action = "login_failed"
+	KeyCreated  Action = "key_created"
+	KeyRolled   Action = "key_rolled"
+	KeyRevoked  Action = "key_revoked"
+)
+
+var actionLabels = map[Action]string{
+	Signup:      "Signed up",
+	Login:       "Signed in",
+	LoginFailed: "Failed sign-in",
+	KeyCreated:  "Created key",
+	KeyRolled:   "Rolled key",
+	KeyRevoked:  "Revoked key",
+}
+
+// Label names the action for people; an action this version does not know is shown as
+// stored.
+func (a Action) Label() string {
+	if l, ok := actionLabels[a]; ok {
+		return l
+	}
+	return string(a)
+}
+
+// Actor is who makes a change, as the audit log records it.
+type Actor struct {
+	UserID string // "" when no signed-in user acted
+	Email  string // the user's email, what was typed at a failed sign-in, or who else acted
+	IP     string // "" on the command line
+}
+
+// event is one audit row's subject.
+type event struct {
+	action  Action
+	orgID   string
+	keyID   string
+	keyName string
+	detail  string
+}
+
+// audit records e, done by a at now: the one place an audit row is built.
+func audit(ctx context.Context, q *queries.Queries, a Actor, e event, now time.Time) error {
+	return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
+		OrgID: nullStr(e.orgID), ActorID: nullStr(a.UserID), ActorEmail: a.Email,
+		Action: string(e.action), KeyID: nullStr(e.keyID), KeyName: e.keyName, Detail: e.detail,
+		IP: a.IP, CreatedAt: now.UnixMilli(),
+	})
+}
