@@ -30,9 +30,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.addKeyUsageStmt, err = db.PrepareContext(ctx, addKeyUsage); err != nil {
 		return nil, fmt.Errorf("error preparing query AddKeyUsage: %w", err)
 	}
-	if q.countAPIKeysStmt, err = db.PrepareContext(ctx, countAPIKeys); err != nil {
-		return nil, fmt.Errorf("error preparing query CountAPIKeys: %w", err)
-	}
 	if q.countLoginFailuresStmt, err = db.PrepareContext(ctx, countLoginFailures); err != nil {
 		return nil, fmt.Errorf("error preparing query CountLoginFailures: %w", err)
 	}
@@ -156,9 +153,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.recordLoginFailureStmt, err = db.PrepareContext(ctx, recordLoginFailure); err != nil {
 		return nil, fmt.Errorf("error preparing query RecordLoginFailure: %w", err)
 	}
-	if q.revokeAPIKeyStmt, err = db.PrepareContext(ctx, revokeAPIKey); err != nil {
-		return nil, fmt.Errorf("error preparing query RevokeAPIKey: %w", err)
-	}
 	if q.revokeAPIKeyByIDStmt, err = db.PrepareContext(ctx, revokeAPIKeyByID); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIKeyByID: %w", err)
 	}
@@ -193,11 +187,6 @@ func (q *Queries) Close() error {
 	if q.addKeyUsageStmt != nil {
 		if cerr := q.addKeyUsageStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing addKeyUsageStmt: %w", cerr)
-		}
-	}
-	if q.countAPIKeysStmt != nil {
-		if cerr := q.countAPIKeysStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing countAPIKeysStmt: %w", cerr)
 		}
 	}
 	if q.countLoginFailuresStmt != nil {
@@ -405,11 +394,6 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing recordLoginFailureStmt: %w", cerr)
 		}
 	}
-	if q.revokeAPIKeyStmt != nil {
-		if cerr := q.revokeAPIKeyStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing revokeAPIKeyStmt: %w", cerr)
-		}
-	}
 	if q.revokeAPIKeyByIDStmt != nil {
 		if cerr := q.revokeAPIKeyByIDStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeAPIKeyByIDStmt: %w", cerr)
@@ -486,7 +470,6 @@ type Queries struct {
 	tx                            *sql.Tx
 	acceptInvitationStmt          *sql.Stmt
 	addKeyUsageStmt               *sql.Stmt
-	countAPIKeysStmt              *sql.Stmt
 	countLoginFailuresStmt        *sql.Stmt
 	countOwnersStmt               *sql.Stmt
 	createAPIKeyStmt              *sql.Stmt
@@ -528,7 +511,6 @@ type Queries struct {
 	pingStmt                      *sql.Stmt
 	pruneKeyUsageStmt             *sql.Stmt
 	recordLoginFailureStmt        *sql.Stmt
-	revokeAPIKeyStmt              *sql.Stmt
 	revokeAPIKeyByIDStmt          *sql.Stmt
 	revokeInvitationStmt          *sql.Stmt
 	setAPIKeyRolledStmt           *sql.Stmt
@@ -544,7 +526,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		tx:                            tx,
 		acceptInvitationStmt:          q.acceptInvitationStmt,
 		addKeyUsageStmt:               q.addKeyUsageStmt,
-		countAPIKeysStmt:              q.countAPIKeysStmt,
 		countLoginFailuresStmt:        q.countLoginFailuresStmt,
 		countOwnersStmt:               q.countOwnersStmt,
 		createAPIKeyStmt:              q.createAPIKeyStmt,
@@ -586,7 +567,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pingStmt:                      q.pingStmt,
 		pruneKeyUsageStmt:             q.pruneKeyUsageStmt,
 		recordLoginFailureStmt:        q.recordLoginFailureStmt,
-		revokeAPIKeyStmt:              q.revokeAPIKeyStmt,
 		revokeAPIKeyByIDStmt:          q.revokeAPIKeyByIDStmt,
 		revokeInvitationStmt:          q.revokeInvitationStmt,
 		setAPIKeyRolledStmt:           q.setAPIKeyRolledStmt,
