@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -22,8 +23,10 @@ import (
 	"keyport/keyauth"
 	"keyport/lastused"
 	"keyport/metrics"
+	"keyport/org"
 	"keyport/queries"
 	"keyport/ratelimit"
+	"keyport/sessionstore"
 	"keyport/usage"
 )
 
@@ -48,6 +51,8 @@ type Config struct {
 	// KeyRateLimit is how many API requests per minute each key may make; 0 means
 	// unlimited. The serve command defaults it to DefaultKeyRateLimit.
 	KeyRateLimit int
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []*net.IPNet
 	// UsageFlushInterval is how often noted key uses are written (each key still at
 	// most once a minute), and how often verification counts are; 0 means 5 s.
 	UsageFlushInterval time.Duration
@@ -116,7 +121,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 
 	store := sqlite3store.NewWithCleanupInterval(db.Write, 5*time.Minute)
 	sessions := scs.New()
-	sessions.Store = store
+	sessions.Store = sessionstore.Hash(store)
 	sessions.Lifetime = 7 * 24 * time.Hour
 	sessions.IdleTimeout = 12 * time.Hour
 	sessions.Cookie.Name = "keyport_session"
@@ -128,33 +133,35 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	if err := verifier.CheckEpoch(ctx); err != nil {
 		return nil, err
 	}
-	deps := handlers.Deps{
+	srv := &handlers.Server{
 		DB:         db,
 		Write:      write,
 		Read:       read,
 		Sessions:   sessions,
 		Pages:      pages,
 		Keys:       verifier,
+		Org:        &org.Writer{DB: db.Write, Queries: write, Now: cfg.Now, KeysChanged: verifier.Invalidate},
 		Usage:      lastused.New(db.Write, write),
+		Counts:     usage.New(db.Write, write),
 		Logger:     logger,
 		Metrics:    metrics.New(),
 		Now:        cfg.Now,
 		BcryptCost: cfg.BcryptCost,
+
+		TrustedProxies: cfg.TrustedProxies,
 	}
-	if !cfg.NoUsageCounts {
-		deps.Counts = usage.New(db.Write, write)
-	}
-	if cfg.KeyRateLimit > 0 {
-		deps.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)
-	}
-	srv, err := handlers.New(deps)
-	if err != nil {
-		return nil, err
+	if cfg.NoUsageCounts {
+		srv.Counts = nil
 	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	srv.Routes(e, assets.Static)
+	if cfg.KeyRateLimit > 0 {
+		srv.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)
+	}
+	if err := srv.Routes(e, assets.Static); err != nil {
+		return nil, err
+	}
 
 	a := &App{DB: db, Server: srv, Echo: e, now: cfg.Now, logger: logger, sessionStore: store}
 	bg, stop := context.WithCancel(context.Background())
@@ -177,7 +184,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		a.every(bg, time.Minute, func() { srv.Limiter.Sweep(cfg.Now()) })
 	}
 	a.every(bg, 10*time.Minute, func() {
-		if err := srv.PruneLoginFailures(bg, cfg.Now()); err != nil && bg.Err() == nil {
+		if err := srv.PruneLoginFailures(bg); err != nil && bg.Err() == nil {
 			logger.Warn("pruning old failed sign-ins failed; will retry", slog.Any("error", err))
 		}
 	})

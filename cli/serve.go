@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 
 func serve(ctx context.Context, env Env, args []string) error {
 	var cfg app.Config
-	var addr, logFormat string
+	var err error
+	var addr, logFormat, proxies string
 	fs := newFlags("serve", env)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.DBPath, "db", "keyport.db", "SQLite database file (created if missing)")
@@ -24,10 +26,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
 	countUsage := fs.Bool("key-usage", true, "count each key's verifications by outcome for the usage charts and API")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
 	cfg.NoUsageCounts = !*countUsage
+	if cfg.TrustedProxies, err = parseCIDRs(proxies); err != nil {
+		return fmt.Errorf("%w: -trusted-proxies: %v", errUsage, err)
+	}
 	if cfg.KeyRateLimit < 0 {
 		return fmt.Errorf("%w: -key-rate-limit must be 0 (unlimited) or more, not %d", errUsage, cfg.KeyRateLimit)
 	}
@@ -98,4 +104,33 @@ func Serve(ctx context.Context, ln net.Listener, cfg app.Config, assets app.Asse
 	}
 	logger.Info("stopped")
 	return err
+}
+
+// parseCIDRs reads "10.0.0.0/8, 192.0.2.1": a bare address is a network of one.
+func parseCIDRs(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR", f)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -5,8 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"strconv"
-	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -19,10 +18,8 @@ import (
 var errNoRows = sql.ErrNoRows
 
 const (
-	loginWindow      = 15 * time.Minute
-	maxLoginFailures = 10
-	msgBadLogin      = "Incorrect email or password."
-	dashboardPath    = "/dashboard/integrations/api"
+	msgBadLogin   = "Incorrect email or password."
+	dashboardPath = "/dashboard/integrations/api"
 )
 
 func (s *Server) home(c echo.Context) error {
@@ -41,28 +38,42 @@ func (s *Server) signupForm(c echo.Context) error {
 
 func (s *Server) signup(c echo.Context) error {
 	ctx := c.Request().Context()
-	page := AuthPage{Layout: s.layout(c, "Create your account", ""), Email: c.FormValue("email"), Org: c.FormValue("org")}
+	req := c.Request()
+	// Read from the body only, like every credential (see login).
+	typedEmail, typedOrg := req.PostFormValue("email"), req.PostFormValue("org")
+	page := AuthPage{Layout: s.layout(c, "Create your account", ""),
+		Email: echoField(typedEmail, parse.MaxEmailLen), Org: echoField(typedOrg, parse.MaxOrgNameChars)}
 	fail := func(status int, msg string) error {
 		page.Error = msg
 		return s.render(c, status, "signup", "", page)
 	}
-	email, err := parse.Email(page.Email)
+	email, err := parse.Email(typedEmail)
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
 	}
-	password, err := parse.Password(c.FormValue("password"))
+	password, err := parse.Password(req.PostFormValue("password"))
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
 	}
-	orgName, err := parse.OrgName(page.Org, email)
+	orgName, err := parse.OrgName(typedOrg, email)
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
+	}
+	// A signup is one of the client's sign-in attempts: a taken email (409) counts as a
+	// failure, so signup is no faster way to learn who has an account, and a throttled
+	// client learns nothing. Reserved before bcrypt, which is the expensive part.
+	at, err := s.Org.ReserveSignIn(ctx, clientSubject(c.RealIP()), "")
+	if wait := (*org.WaitError)(nil); errors.As(err, &wait) {
+		return fail(http.StatusTooManyRequests, throttled(c, wait))
+	}
+	if err != nil {
+		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
 	if err != nil {
 		return err
 	}
-	acct, err := s.Org.Signup(ctx, org.NewAccount{Email: email, PasswordHash: string(hash), OrgName: orgName, IP: c.RealIP()})
+	acct, err := s.Org.Signup(ctx, org.NewAccount{Email: email, PasswordHash: string(hash), OrgName: orgName, IP: c.RealIP(), Attempt: at})
 	if errors.Is(err, org.ErrEmailTaken) {
 		page.EmailTaken = true
 		return fail(http.StatusConflict, "An account with this email already exists.")
@@ -70,10 +81,9 @@ func (s *Server) signup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Sessions.RenewToken(ctx); err != nil {
+	if err := s.startSession(ctx, acct.UserID); err != nil {
 		return err
 	}
-	s.Sessions.Put(ctx, sessionUserID, acct.UserID)
 	return redirect(c, dashboardPath)
 }
 
@@ -86,28 +96,28 @@ func (s *Server) loginForm(c echo.Context) error {
 
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
-	page := AuthPage{Layout: s.layout(c, "Sign in", ""), Email: c.FormValue("email")}
+	// Credentials come from the body only: a query string ends up in proxy logs.
+	typed := c.Request().PostFormValue("email")
+	page := AuthPage{Layout: s.layout(c, "Sign in", ""), Email: echoField(typed, parse.MaxEmailLen)}
 	ip := c.RealIP()
-	now := s.Now()
 	// An invalid address is reported like a wrong password: the form never tells which
 	// half was wrong. It is still counted, under what was typed.
-	email, emailErr := parse.Email(page.Email)
+	email, emailErr := parse.Email(typed)
 	if emailErr != nil {
-		email = page.Email
-		if len(email) > 254 {
-			email = email[:254]
+		email = typed
+		if len(email) > parse.MaxEmailLen {
+			email = email[:parse.MaxEmailLen]
 		}
 	}
-	counts, err := s.Read.CountLoginFailures(ctx, queries.CountLoginFailuresParams{
-		Email: email, IP: ip, Since: now.Add(-loginWindow).UnixMilli(),
-	})
+	// The attempt is counted before bcrypt runs, so parallel guesses cannot all pass a
+	// check that none of them has yet failed.
+	at, err := s.Org.ReserveSignIn(ctx, clientSubject(ip), accountSubject(email))
+	if wait := (*org.WaitError)(nil); errors.As(err, &wait) {
+		page.Error = throttled(c, wait)
+		return s.render(c, http.StatusTooManyRequests, "login", "", page)
+	}
 	if err != nil {
 		return err
-	}
-	if counts.ByEmail >= maxLoginFailures || counts.ByIP >= maxLoginFailures {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(loginWindow.Seconds())))
-		page.Error = "Too many failed sign-in attempts. Try again in 15 minutes."
-		return s.render(c, http.StatusTooManyRequests, "login", "", page)
 	}
 
 	user, err := s.Read.GetUserByEmail(ctx, email)
@@ -118,7 +128,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	// Always run bcrypt, also for unknown emails, so timing does not reveal accounts.
-	password := c.FormValue("password")
+	password := c.Request().PostFormValue("password")
 	pwErr := bcrypt.CompareHashAndPassword(hash, []byte(password))
 	// bcrypt ignores bytes past 72, so a longer password would match a stored one that
 	// is its prefix; no valid password is that long.
@@ -130,7 +140,7 @@ func (s *Server) login(c echo.Context) error {
 		}
 	}
 	if err != nil || pwErr != nil || lenErr != nil || emailErr != nil {
-		attempt := org.SignIn{Email: email, IP: ip, OrgID: home}
+		attempt := org.SignIn{Email: email, IP: ip, OrgID: home, Attempt: at}
 		if err == nil {
 			attempt.UserID = user.ID
 		}
@@ -141,23 +151,19 @@ func (s *Server) login(c echo.Context) error {
 		return s.render(c, http.StatusUnauthorized, "login", "", page)
 	}
 
-	if err := s.Org.RecordLogin(ctx, org.SignIn{Email: user.Email, IP: ip, UserID: user.ID, OrgID: home}); err != nil {
+	if err := s.Org.RecordLogin(ctx, org.SignIn{Email: user.Email, IP: ip, UserID: user.ID, OrgID: home, Attempt: at}); err != nil {
 		return err
 	}
-	if err := s.Sessions.RenewToken(ctx); err != nil {
+	if err := s.startSession(ctx, user.ID); err != nil {
 		return err
 	}
-	s.Sessions.Put(ctx, sessionUserID, user.ID)
 	return redirect(c, dashboardPath)
 }
 
 func (s *Server) logout(c echo.Context) error {
-	ctx := c.Request().Context()
-	// RenewToken deletes the old token from the store, so a copied cookie stops working.
-	if err := s.Sessions.RenewToken(ctx); err != nil {
+	if err := s.endSession(c.Request().Context()); err != nil {
 		return err
 	}
-	s.Sessions.Remove(ctx, sessionUserID)
 	return redirect(c, "/login")
 }
 
@@ -171,8 +177,17 @@ func (s *Server) homeOrg(ctx context.Context, userID string) (string, error) {
 	return m.OrgID, err
 }
 
-// PruneLoginFailures forgets failed sign-ins too old to count towards the throttle, so
-// the table stays small.
-func (s *Server) PruneLoginFailures(ctx context.Context, now time.Time) error {
-	return s.Write.DeleteLoginFailuresBefore(ctx, now.Add(-loginWindow).UnixMilli())
+// PruneLoginFailures forgets throttle counters that hold nobody back any more and
+// session rows past the sessions' absolute lifetime.
+func (s *Server) PruneLoginFailures(ctx context.Context) error {
+	return s.Org.PruneSignIns(ctx, s.Sessions.Lifetime)
+}
+
+// echoField is s to show again in a form, or "" when s is longer than the field may be:
+// a page never sends back an oversized value.
+func echoField(s string, maxChars int) string {
+	if len(s) > maxChars && utf8.RuneCountInString(s) > maxChars {
+		return ""
+	}
+	return s
 }

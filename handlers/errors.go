@@ -14,7 +14,10 @@ import (
 
 // Application errors; handlers return them (wrapped with %w where useful) and
 // handleError maps them to a status.
-var ErrNotFound = errors.New("not found")
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrUnauthorized = errors.New("sign in required")
+)
 
 // APIError is the products API's error body.
 type APIError struct {

@@ -6,16 +6,24 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/crypto/bcrypt"
 
 	"keyport/keyauth"
 )
 
 // Routes registers every route on e, grouped by the middleware that guards them.
-func (s *Server) Routes(e *echo.Echo, static fs.FS) {
+func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte("keyport-timing-equalizer"), s.BcryptCost)
+	if err != nil {
+		return err
+	}
+	s.dummyHash = hash
+	s.Sessions.ErrorFunc = s.sessionError
+
 	e.HTTPErrorHandler = s.handleError
-	// The peer address, not X-Forwarded-For: the login throttle counts per IP and a
-	// client must not choose its own.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The peer address, or X-Forwarded-For only as far as trusted proxies wrote it: the
+	// sign-in throttle counts per IP and a client must not choose its own.
+	e.IPExtractor = TrustedProxyExtractor(s.TrustedProxies)
 	// A panic becomes an error returned to requestLog, which logs it once, in slog's
 	// format, instead of Echo's own logger printing it to stdout.
 	e.Use(s.requestLog, securityHeaders, middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -60,6 +68,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	dash.DELETE("/integrations/api/keys/:id", s.revokeKey)
 	dash.GET("/products", s.productsPage)
 	dash.GET("/audit", s.auditPage)
+	return nil
 }
 
 func (s *Server) healthz(c echo.Context) error {

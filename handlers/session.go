@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -12,17 +13,22 @@ import (
 )
 
 const (
-	sessionUserID = "user_id"
-	sessionFlash  = "flash"
-	sessionOrgID  = "org_id" // the current organization
-	memberKey     = "member"
+	// sessionID names the session's row in user_sessions; the session is signed in while
+	// that row exists.
+	sessionID    = "session_id"
+	sessionFlash = "flash"
+	sessionOrgID = "org_id" // the current organization
+	memberKey    = "member"
 )
 
 // loadMember puts the signed-in member, if any, on the context.
 func (s *Server) loadMember(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		id := s.Sessions.GetString(ctx, sessionUserID)
+		id, err := s.sessionUser(ctx)
+		if err != nil {
+			return err
+		}
 		if id == "" {
 			return next(c)
 		}
@@ -49,6 +55,19 @@ func (s *Server) loadMember(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// sessionUser is the user the session is signed in as, "" when it is not (or no longer).
+func (s *Server) sessionUser(ctx context.Context) (string, error) {
+	sid := s.Sessions.GetString(ctx, sessionID)
+	if sid == "" {
+		return "", nil
+	}
+	id, err := s.Read.GetUserSession(ctx, sid)
+	if errors.Is(err, errNoRows) {
+		return "", nil
+	}
+	return id, err
 }
 
 // requireMember sends signed-out visitors to /login.
@@ -94,4 +113,34 @@ func setTrigger(c echo.Context, closeModal bool, msg, kind string) {
 	}
 	b, _ := json.Marshal(ev) // a map of strings always marshals
 	c.Response().Header().Set("HX-Trigger", string(b))
+}
+
+// startSession signs userID in on a new token (so a token planted before sign-in is
+// worthless) and a new session row.
+func (s *Server) startSession(ctx context.Context, userID string) error {
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	id, err := s.Org.StartSession(ctx, userID)
+	if err != nil {
+		return err
+	}
+	s.Sessions.Put(ctx, sessionID, id)
+	return nil
+}
+
+// endSession signs this session out: its row goes, which no request still in flight can
+// undo, and the browser gets a new, signed-out token.
+func (s *Server) endSession(ctx context.Context) error {
+	if id := s.Sessions.GetString(ctx, sessionID); id != "" {
+		if err := s.Org.EndSession(ctx, id); err != nil {
+			return err
+		}
+	}
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Sessions.Remove(ctx, sessionID)
+	s.Sessions.Remove(ctx, sessionOrgID)
+	return nil
 }

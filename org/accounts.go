@@ -15,6 +15,10 @@ type NewAccount struct {
 	PasswordHash string // bcrypt, hashed before the transaction starts
 	OrgName      string
 	IP           string // "" on the command line
+	// Attempt is the client's reservation (ReserveSignIn with no account), given back
+	// when the signup succeeds; a taken email keeps it as a failure. Zero on the
+	// command line.
+	Attempt Attempt
 }
 
 // Account is a created user and the organization made for it.
@@ -41,6 +45,9 @@ func (w *Writer) Signup(ctx context.Context, in NewAccount) (Account, error) {
 		}); err != nil {
 			return err
 		}
+		if err := in.Attempt.succeeded(ctx, q); err != nil {
+			return err
+		}
 		return audit(ctx, q, Actor{UserID: a.UserID, Email: in.Email, IP: in.IP}, event{action: Signup, orgID: a.OrgID}, now)
 	})
 	if database.IsUniqueViolation(err) {
@@ -58,12 +65,18 @@ type SignIn struct {
 	IP     string
 	UserID string // the account the email names, "" when none does
 	OrgID  string // the organization the user's sessions start in, "" when none
+	// Attempt is the reservation ReserveSignIn took for this sign-in.
+	Attempt Attempt
 }
 
-// RecordLogin records a successful sign-in and notes its time on the user.
+// RecordLogin records a successful sign-in, notes its time on the user and gives the
+// attempt's reservation back.
 func (w *Writer) RecordLogin(ctx context.Context, in SignIn) error {
 	now := w.Now()
 	return w.inTx(ctx, func(q *queries.Queries) error {
+		if err := in.Attempt.succeeded(ctx, q); err != nil {
+			return err
+		}
 		if err := q.SetLastSignIn(ctx, queries.SetLastSignInParams{ID: in.UserID, Now: nullMs(now)}); err != nil {
 			return err
 		}
@@ -71,11 +84,12 @@ func (w *Writer) RecordLogin(ctx context.Context, in SignIn) error {
 	})
 }
 
-// RecordLoginFailure counts a failed sign-in towards the throttle and records it.
+// RecordLoginFailure records a failed sign-in; its reservation stays counted, and past
+// the free failures the account's next attempt must wait.
 func (w *Writer) RecordLoginFailure(ctx context.Context, in SignIn) error {
 	now := w.Now()
 	return w.inTx(ctx, func(q *queries.Queries) error {
-		if err := q.RecordLoginFailure(ctx, queries.RecordLoginFailureParams{Email: in.Email, IP: in.IP, CreatedAt: now.UnixMilli()}); err != nil {
+		if err := in.Attempt.failed(ctx, q, now); err != nil {
 			return err
 		}
 		return audit(ctx, q, Actor{UserID: in.UserID, Email: in.Email, IP: in.IP}, event{action: LoginFailed, orgID: in.OrgID}, now)

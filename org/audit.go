@@ -18,6 +18,9 @@ const (
 	KeyCreated  Action = "key_created"
 	KeyRolled   Action = "key_rolled"
 	KeyRevoked  Action = "key_revoked"
+
+	PasswordChanged     Action = "password_changed"
+	SignedOutEverywhere Action = "signed_out_everywhere"
 )
 
 var actionLabels = map[Action]string{
@@ -27,6 +30,9 @@ var actionLabels = map[Action]string{
 	KeyCreated:  "Created key",
 	KeyRolled:   "Rolled key",
 	KeyRevoked:  "Revoked key",
+
+	PasswordChanged:     "Changed password",
+	SignedOutEverywhere: "Signed out everywhere",
 }
 
 // Label names the action for people; an action this version does not know is shown as

@@ -10,30 +10,6 @@ import (
 	"database/sql"
 )
 
-const countLoginFailures = `-- name: CountLoginFailures :one
-SELECT
-    (SELECT count(*) FROM login_failures f WHERE f.email = ?1 AND f.created_at > ?2) AS by_email,
-    (SELECT count(*) FROM login_failures f WHERE f.ip = ?3 AND f.created_at > ?2) AS by_ip
-`
-
-type CountLoginFailuresParams struct {
-	Email string
-	Since int64
-	IP    string
-}
-
-type CountLoginFailuresRow struct {
-	ByEmail int64
-	ByIP    int64
-}
-
-func (q *Queries) CountLoginFailures(ctx context.Context, arg CountLoginFailuresParams) (CountLoginFailuresRow, error) {
-	row := q.queryRow(ctx, q.countLoginFailuresStmt, countLoginFailures, arg.Email, arg.Since, arg.IP)
-	var i CountLoginFailuresRow
-	err := row.Scan(&i.ByEmail, &i.ByIP)
-	return i, err
-}
-
 const createOrganization = `-- name: CreateOrganization :exec
 INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)
 `
@@ -68,15 +44,6 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) error {
 		arg.PasswordHash,
 		arg.CreatedAt,
 	)
-	return err
-}
-
-const deleteLoginFailuresBefore = `-- name: DeleteLoginFailuresBefore :exec
-DELETE FROM login_failures WHERE created_at <= ?
-`
-
-func (q *Queries) DeleteLoginFailuresBefore(ctx context.Context, createdAt int64) error {
-	_, err := q.exec(ctx, q.deleteLoginFailuresBeforeStmt, deleteLoginFailuresBefore, createdAt)
 	return err
 }
 
@@ -123,21 +90,6 @@ func (q *Queries) Ping(ctx context.Context) (int64, error) {
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err
-}
-
-const recordLoginFailure = `-- name: RecordLoginFailure :exec
-INSERT INTO login_failures (email, ip, created_at) VALUES (?, ?, ?)
-`
-
-type RecordLoginFailureParams struct {
-	Email     string
-	IP        string
-	CreatedAt int64
-}
-
-func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error {
-	_, err := q.exec(ctx, q.recordLoginFailureStmt, recordLoginFailure, arg.Email, arg.IP, arg.CreatedAt)
-	return err
 }
 
 const setLastSignIn = `-- name: SetLastSignIn :exec

@@ -30,11 +30,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.addKeyUsageStmt, err = db.PrepareContext(ctx, addKeyUsage); err != nil {
 		return nil, fmt.Errorf("error preparing query AddKeyUsage: %w", err)
 	}
-	if q.countLoginFailuresStmt, err = db.PrepareContext(ctx, countLoginFailures); err != nil {
-		return nil, fmt.Errorf("error preparing query CountLoginFailures: %w", err)
+	if q.clearThrottleStmt, err = db.PrepareContext(ctx, clearThrottle); err != nil {
+		return nil, fmt.Errorf("error preparing query ClearThrottle: %w", err)
+	}
+	if q.countAPIKeysStmt, err = db.PrepareContext(ctx, countAPIKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query CountAPIKeys: %w", err)
 	}
 	if q.countOwnersStmt, err = db.PrepareContext(ctx, countOwners); err != nil {
 		return nil, fmt.Errorf("error preparing query CountOwners: %w", err)
+	}
+	if q.countUserSessionsStmt, err = db.PrepareContext(ctx, countUserSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query CountUserSessions: %w", err)
 	}
 	if q.createAPIKeyStmt, err = db.PrepareContext(ctx, createAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAPIKey: %w", err)
@@ -60,14 +66,29 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createUserStmt, err = db.PrepareContext(ctx, createUser); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateUser: %w", err)
 	}
+	if q.createUserSessionStmt, err = db.PrepareContext(ctx, createUserSession); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateUserSession: %w", err)
+	}
 	if q.deleteFormTokensBeforeStmt, err = db.PrepareContext(ctx, deleteFormTokensBefore); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFormTokensBefore: %w", err)
 	}
-	if q.deleteLoginFailuresBeforeStmt, err = db.PrepareContext(ctx, deleteLoginFailuresBefore); err != nil {
-		return nil, fmt.Errorf("error preparing query DeleteLoginFailuresBefore: %w", err)
-	}
 	if q.deleteMembershipStmt, err = db.PrepareContext(ctx, deleteMembership); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteMembership: %w", err)
+	}
+	if q.deleteStaleThrottlesStmt, err = db.PrepareContext(ctx, deleteStaleThrottles); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteStaleThrottles: %w", err)
+	}
+	if q.deleteUserSessionStmt, err = db.PrepareContext(ctx, deleteUserSession); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteUserSession: %w", err)
+	}
+	if q.deleteUserSessionsBeforeStmt, err = db.PrepareContext(ctx, deleteUserSessionsBefore); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteUserSessionsBefore: %w", err)
+	}
+	if q.deleteUserSessionsExceptStmt, err = db.PrepareContext(ctx, deleteUserSessionsExcept); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteUserSessionsExcept: %w", err)
+	}
+	if q.ensureThrottleStmt, err = db.PrepareContext(ctx, ensureThrottle); err != nil {
+		return nil, fmt.Errorf("error preparing query EnsureThrottle: %w", err)
 	}
 	if q.findOrganizationsStmt, err = db.PrepareContext(ctx, findOrganizations); err != nil {
 		return nil, fmt.Errorf("error preparing query FindOrganizations: %w", err)
@@ -105,11 +126,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getSessionMemberStmt, err = db.PrepareContext(ctx, getSessionMember); err != nil {
 		return nil, fmt.Errorf("error preparing query GetSessionMember: %w", err)
 	}
+	if q.getThrottleStmt, err = db.PrepareContext(ctx, getThrottle); err != nil {
+		return nil, fmt.Errorf("error preparing query GetThrottle: %w", err)
+	}
 	if q.getUserStmt, err = db.PrepareContext(ctx, getUser); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUser: %w", err)
 	}
 	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
+	}
+	if q.getUserSessionStmt, err = db.PrepareContext(ctx, getUserSession); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserSession: %w", err)
 	}
 	if q.listAPIKeysStmt, err = db.PrepareContext(ctx, listAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAPIKeys: %w", err)
@@ -150,8 +177,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pruneKeyUsageStmt, err = db.PrepareContext(ctx, pruneKeyUsage); err != nil {
 		return nil, fmt.Errorf("error preparing query PruneKeyUsage: %w", err)
 	}
-	if q.recordLoginFailureStmt, err = db.PrepareContext(ctx, recordLoginFailure); err != nil {
-		return nil, fmt.Errorf("error preparing query RecordLoginFailure: %w", err)
+	if q.releaseClientAttemptStmt, err = db.PrepareContext(ctx, releaseClientAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query ReleaseClientAttempt: %w", err)
+	}
+	if q.reserveAccountAttemptStmt, err = db.PrepareContext(ctx, reserveAccountAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query ReserveAccountAttempt: %w", err)
+	}
+	if q.reserveClientAttemptStmt, err = db.PrepareContext(ctx, reserveClientAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query ReserveClientAttempt: %w", err)
+	}
+	if q.revokeAPIKeyStmt, err = db.PrepareContext(ctx, revokeAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeAPIKey: %w", err)
 	}
 	if q.revokeAPIKeyByIDStmt, err = db.PrepareContext(ctx, revokeAPIKeyByID); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIKeyByID: %w", err)
@@ -162,11 +198,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.setAPIKeyRolledStmt, err = db.PrepareContext(ctx, setAPIKeyRolled); err != nil {
 		return nil, fmt.Errorf("error preparing query SetAPIKeyRolled: %w", err)
 	}
+	if q.setAccountDelayStmt, err = db.PrepareContext(ctx, setAccountDelay); err != nil {
+		return nil, fmt.Errorf("error preparing query SetAccountDelay: %w", err)
+	}
 	if q.setLastSignInStmt, err = db.PrepareContext(ctx, setLastSignIn); err != nil {
 		return nil, fmt.Errorf("error preparing query SetLastSignIn: %w", err)
 	}
 	if q.setMemberRoleStmt, err = db.PrepareContext(ctx, setMemberRole); err != nil {
 		return nil, fmt.Errorf("error preparing query SetMemberRole: %w", err)
+	}
+	if q.setPasswordHashStmt, err = db.PrepareContext(ctx, setPasswordHash); err != nil {
+		return nil, fmt.Errorf("error preparing query SetPasswordHash: %w", err)
 	}
 	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
@@ -189,14 +231,24 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing addKeyUsageStmt: %w", cerr)
 		}
 	}
-	if q.countLoginFailuresStmt != nil {
-		if cerr := q.countLoginFailuresStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing countLoginFailuresStmt: %w", cerr)
+	if q.clearThrottleStmt != nil {
+		if cerr := q.clearThrottleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing clearThrottleStmt: %w", cerr)
+		}
+	}
+	if q.countAPIKeysStmt != nil {
+		if cerr := q.countAPIKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countAPIKeysStmt: %w", cerr)
 		}
 	}
 	if q.countOwnersStmt != nil {
 		if cerr := q.countOwnersStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countOwnersStmt: %w", cerr)
+		}
+	}
+	if q.countUserSessionsStmt != nil {
+		if cerr := q.countUserSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countUserSessionsStmt: %w", cerr)
 		}
 	}
 	if q.createAPIKeyStmt != nil {
@@ -239,19 +291,44 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createUserStmt: %w", cerr)
 		}
 	}
+	if q.createUserSessionStmt != nil {
+		if cerr := q.createUserSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createUserSessionStmt: %w", cerr)
+		}
+	}
 	if q.deleteFormTokensBeforeStmt != nil {
 		if cerr := q.deleteFormTokensBeforeStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteFormTokensBeforeStmt: %w", cerr)
 		}
 	}
-	if q.deleteLoginFailuresBeforeStmt != nil {
-		if cerr := q.deleteLoginFailuresBeforeStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing deleteLoginFailuresBeforeStmt: %w", cerr)
-		}
-	}
 	if q.deleteMembershipStmt != nil {
 		if cerr := q.deleteMembershipStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteMembershipStmt: %w", cerr)
+		}
+	}
+	if q.deleteStaleThrottlesStmt != nil {
+		if cerr := q.deleteStaleThrottlesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteStaleThrottlesStmt: %w", cerr)
+		}
+	}
+	if q.deleteUserSessionStmt != nil {
+		if cerr := q.deleteUserSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteUserSessionStmt: %w", cerr)
+		}
+	}
+	if q.deleteUserSessionsBeforeStmt != nil {
+		if cerr := q.deleteUserSessionsBeforeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteUserSessionsBeforeStmt: %w", cerr)
+		}
+	}
+	if q.deleteUserSessionsExceptStmt != nil {
+		if cerr := q.deleteUserSessionsExceptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteUserSessionsExceptStmt: %w", cerr)
+		}
+	}
+	if q.ensureThrottleStmt != nil {
+		if cerr := q.ensureThrottleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ensureThrottleStmt: %w", cerr)
 		}
 	}
 	if q.findOrganizationsStmt != nil {
@@ -314,6 +391,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getSessionMemberStmt: %w", cerr)
 		}
 	}
+	if q.getThrottleStmt != nil {
+		if cerr := q.getThrottleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getThrottleStmt: %w", cerr)
+		}
+	}
 	if q.getUserStmt != nil {
 		if cerr := q.getUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserStmt: %w", cerr)
@@ -322,6 +404,11 @@ func (q *Queries) Close() error {
 	if q.getUserByEmailStmt != nil {
 		if cerr := q.getUserByEmailStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserByEmailStmt: %w", cerr)
+		}
+	}
+	if q.getUserSessionStmt != nil {
+		if cerr := q.getUserSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserSessionStmt: %w", cerr)
 		}
 	}
 	if q.listAPIKeysStmt != nil {
@@ -389,9 +476,24 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pruneKeyUsageStmt: %w", cerr)
 		}
 	}
-	if q.recordLoginFailureStmt != nil {
-		if cerr := q.recordLoginFailureStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing recordLoginFailureStmt: %w", cerr)
+	if q.releaseClientAttemptStmt != nil {
+		if cerr := q.releaseClientAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing releaseClientAttemptStmt: %w", cerr)
+		}
+	}
+	if q.reserveAccountAttemptStmt != nil {
+		if cerr := q.reserveAccountAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reserveAccountAttemptStmt: %w", cerr)
+		}
+	}
+	if q.reserveClientAttemptStmt != nil {
+		if cerr := q.reserveClientAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reserveClientAttemptStmt: %w", cerr)
+		}
+	}
+	if q.revokeAPIKeyStmt != nil {
+		if cerr := q.revokeAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeAPIKeyStmt: %w", cerr)
 		}
 	}
 	if q.revokeAPIKeyByIDStmt != nil {
@@ -409,6 +511,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing setAPIKeyRolledStmt: %w", cerr)
 		}
 	}
+	if q.setAccountDelayStmt != nil {
+		if cerr := q.setAccountDelayStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setAccountDelayStmt: %w", cerr)
+		}
+	}
 	if q.setLastSignInStmt != nil {
 		if cerr := q.setLastSignInStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setLastSignInStmt: %w", cerr)
@@ -417,6 +524,11 @@ func (q *Queries) Close() error {
 	if q.setMemberRoleStmt != nil {
 		if cerr := q.setMemberRoleStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setMemberRoleStmt: %w", cerr)
+		}
+	}
+	if q.setPasswordHashStmt != nil {
+		if cerr := q.setPasswordHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setPasswordHashStmt: %w", cerr)
 		}
 	}
 	if q.touchAPIKeyStmt != nil {
@@ -466,113 +578,141 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                            DBTX
-	tx                            *sql.Tx
-	acceptInvitationStmt          *sql.Stmt
-	addKeyUsageStmt               *sql.Stmt
-	countLoginFailuresStmt        *sql.Stmt
-	countOwnersStmt               *sql.Stmt
-	createAPIKeyStmt              *sql.Stmt
-	createAuditEventStmt          *sql.Stmt
-	createFormTokenStmt           *sql.Stmt
-	createInvitationStmt          *sql.Stmt
-	createMembershipStmt          *sql.Stmt
-	createOrganizationStmt        *sql.Stmt
-	createProductStmt             *sql.Stmt
-	createUserStmt                *sql.Stmt
-	deleteFormTokensBeforeStmt    *sql.Stmt
-	deleteLoginFailuresBeforeStmt *sql.Stmt
-	deleteMembershipStmt          *sql.Stmt
-	findOrganizationsStmt         *sql.Stmt
-	formTokenUsedStmt             *sql.Stmt
-	getAPIKeyStmt                 *sql.Stmt
-	getAPIKeyByHashStmt           *sql.Stmt
-	getAPIKeyByIDStmt             *sql.Stmt
-	getInvitationStmt             *sql.Stmt
-	getInvitationByHashStmt       *sql.Stmt
-	getKeyEpochStmt               *sql.Stmt
-	getMembershipStmt             *sql.Stmt
-	getOrganizationStmt           *sql.Stmt
-	getProductStmt                *sql.Stmt
-	getSessionMemberStmt          *sql.Stmt
-	getUserStmt                   *sql.Stmt
-	getUserByEmailStmt            *sql.Stmt
-	listAPIKeysStmt               *sql.Stmt
-	listAllAPIKeysStmt            *sql.Stmt
-	listAuditEventsStmt           *sql.Stmt
-	listKeyUsageStmt              *sql.Stmt
-	listMembersStmt               *sql.Stmt
-	listOrgKeysUsageStmt          *sql.Stmt
-	listPendingInvitationsStmt    *sql.Stmt
-	listProductsStmt              *sql.Stmt
-	listProductsWithKeysStmt      *sql.Stmt
-	listUserOrganizationsStmt     *sql.Stmt
-	orgHasAPIKeysStmt             *sql.Stmt
-	pingStmt                      *sql.Stmt
-	pruneKeyUsageStmt             *sql.Stmt
-	recordLoginFailureStmt        *sql.Stmt
-	revokeAPIKeyByIDStmt          *sql.Stmt
-	revokeInvitationStmt          *sql.Stmt
-	setAPIKeyRolledStmt           *sql.Stmt
-	setLastSignInStmt             *sql.Stmt
-	setMemberRoleStmt             *sql.Stmt
-	touchAPIKeyStmt               *sql.Stmt
-	useFormTokenStmt              *sql.Stmt
+	db                           DBTX
+	tx                           *sql.Tx
+	acceptInvitationStmt         *sql.Stmt
+	addKeyUsageStmt              *sql.Stmt
+	clearThrottleStmt            *sql.Stmt
+	countAPIKeysStmt             *sql.Stmt
+	countOwnersStmt              *sql.Stmt
+	countUserSessionsStmt        *sql.Stmt
+	createAPIKeyStmt             *sql.Stmt
+	createAuditEventStmt         *sql.Stmt
+	createFormTokenStmt          *sql.Stmt
+	createInvitationStmt         *sql.Stmt
+	createMembershipStmt         *sql.Stmt
+	createOrganizationStmt       *sql.Stmt
+	createProductStmt            *sql.Stmt
+	createUserStmt               *sql.Stmt
+	createUserSessionStmt        *sql.Stmt
+	deleteFormTokensBeforeStmt   *sql.Stmt
+	deleteMembershipStmt         *sql.Stmt
+	deleteStaleThrottlesStmt     *sql.Stmt
+	deleteUserSessionStmt        *sql.Stmt
+	deleteUserSessionsBeforeStmt *sql.Stmt
+	deleteUserSessionsExceptStmt *sql.Stmt
+	ensureThrottleStmt           *sql.Stmt
+	findOrganizationsStmt        *sql.Stmt
+	formTokenUsedStmt            *sql.Stmt
+	getAPIKeyStmt                *sql.Stmt
+	getAPIKeyByHashStmt          *sql.Stmt
+	getAPIKeyByIDStmt            *sql.Stmt
+	getInvitationStmt            *sql.Stmt
+	getInvitationByHashStmt      *sql.Stmt
+	getKeyEpochStmt              *sql.Stmt
+	getMembershipStmt            *sql.Stmt
+	getOrganizationStmt          *sql.Stmt
+	getProductStmt               *sql.Stmt
+	getSessionMemberStmt         *sql.Stmt
+	getThrottleStmt              *sql.Stmt
+	getUserStmt                  *sql.Stmt
+	getUserByEmailStmt           *sql.Stmt
+	getUserSessionStmt           *sql.Stmt
+	listAPIKeysStmt              *sql.Stmt
+	listAllAPIKeysStmt           *sql.Stmt
+	listAuditEventsStmt          *sql.Stmt
+	listKeyUsageStmt             *sql.Stmt
+	listMembersStmt              *sql.Stmt
+	listOrgKeysUsageStmt         *sql.Stmt
+	listPendingInvitationsStmt   *sql.Stmt
+	listProductsStmt             *sql.Stmt
+	listProductsWithKeysStmt     *sql.Stmt
+	listUserOrganizationsStmt    *sql.Stmt
+	orgHasAPIKeysStmt            *sql.Stmt
+	pingStmt                     *sql.Stmt
+	pruneKeyUsageStmt            *sql.Stmt
+	releaseClientAttemptStmt     *sql.Stmt
+	reserveAccountAttemptStmt    *sql.Stmt
+	reserveClientAttemptStmt     *sql.Stmt
+	revokeAPIKeyStmt             *sql.Stmt
+	revokeAPIKeyByIDStmt         *sql.Stmt
+	revokeInvitationStmt         *sql.Stmt
+	setAPIKeyRolledStmt          *sql.Stmt
+	setAccountDelayStmt          *sql.Stmt
+	setLastSignInStmt            *sql.Stmt
+	setMemberRoleStmt            *sql.Stmt
+	setPasswordHashStmt          *sql.Stmt
+	touchAPIKeyStmt              *sql.Stmt
+	useFormTokenStmt             *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                            tx,
-		tx:                            tx,
-		acceptInvitationStmt:          q.acceptInvitationStmt,
-		addKeyUsageStmt:               q.addKeyUsageStmt,
-		countLoginFailuresStmt:        q.countLoginFailuresStmt,
-		countOwnersStmt:               q.countOwnersStmt,
-		createAPIKeyStmt:              q.createAPIKeyStmt,
-		createAuditEventStmt:          q.createAuditEventStmt,
-		createFormTokenStmt:           q.createFormTokenStmt,
-		createInvitationStmt:          q.createInvitationStmt,
-		createMembershipStmt:          q.createMembershipStmt,
-		createOrganizationStmt:        q.createOrganizationStmt,
-		createProductStmt:             q.createProductStmt,
-		createUserStmt:                q.createUserStmt,
-		deleteFormTokensBeforeStmt:    q.deleteFormTokensBeforeStmt,
-		deleteLoginFailuresBeforeStmt: q.deleteLoginFailuresBeforeStmt,
-		deleteMembershipStmt:          q.deleteMembershipStmt,
-		findOrganizationsStmt:         q.findOrganizationsStmt,
-		formTokenUsedStmt:             q.formTokenUsedStmt,
-		getAPIKeyStmt:                 q.getAPIKeyStmt,
-		getAPIKeyByHashStmt:           q.getAPIKeyByHashStmt,
-		getAPIKeyByIDStmt:             q.getAPIKeyByIDStmt,
-		getInvitationStmt:             q.getInvitationStmt,
-		getInvitationByHashStmt:       q.getInvitationByHashStmt,
-		getKeyEpochStmt:               q.getKeyEpochStmt,
-		getMembershipStmt:             q.getMembershipStmt,
-		getOrganizationStmt:           q.getOrganizationStmt,
-		getProductStmt:                q.getProductStmt,
-		getSessionMemberStmt:          q.getSessionMemberStmt,
-		getUserStmt:                   q.getUserStmt,
-		getUserByEmailStmt:            q.getUserByEmailStmt,
-		listAPIKeysStmt:               q.listAPIKeysStmt,
-		listAllAPIKeysStmt:            q.listAllAPIKeysStmt,
-		listAuditEventsStmt:           q.listAuditEventsStmt,
-		listKeyUsageStmt:              q.listKeyUsageStmt,
-		listMembersStmt:               q.listMembersStmt,
-		listOrgKeysUsageStmt:          q.listOrgKeysUsageStmt,
-		listPendingInvitationsStmt:    q.listPendingInvitationsStmt,
-		listProductsStmt:              q.listProductsStmt,
-		listProductsWithKeysStmt:      q.listProductsWithKeysStmt,
-		listUserOrganizationsStmt:     q.listUserOrganizationsStmt,
-		orgHasAPIKeysStmt:             q.orgHasAPIKeysStmt,
-		pingStmt:                      q.pingStmt,
-		pruneKeyUsageStmt:             q.pruneKeyUsageStmt,
-		recordLoginFailureStmt:        q.recordLoginFailureStmt,
-		revokeAPIKeyByIDStmt:          q.revokeAPIKeyByIDStmt,
-		revokeInvitationStmt:          q.revokeInvitationStmt,
-		setAPIKeyRolledStmt:           q.setAPIKeyRolledStmt,
-		setLastSignInStmt:             q.setLastSignInStmt,
-		setMemberRoleStmt:             q.setMemberRoleStmt,
-		touchAPIKeyStmt:               q.touchAPIKeyStmt,
-		useFormTokenStmt:              q.useFormTokenStmt,
+		db:                           tx,
+		tx:                           tx,
+		acceptInvitationStmt:         q.acceptInvitationStmt,
+		addKeyUsageStmt:              q.addKeyUsageStmt,
+		clearThrottleStmt:            q.clearThrottleStmt,
+		countAPIKeysStmt:             q.countAPIKeysStmt,
+		countOwnersStmt:              q.countOwnersStmt,
+		countUserSessionsStmt:        q.countUserSessionsStmt,
+		createAPIKeyStmt:             q.createAPIKeyStmt,
+		createAuditEventStmt:         q.createAuditEventStmt,
+		createFormTokenStmt:          q.createFormTokenStmt,
+		createInvitationStmt:         q.createInvitationStmt,
+		createMembershipStmt:         q.createMembershipStmt,
+		createOrganizationStmt:       q.createOrganizationStmt,
+		createProductStmt:            q.createProductStmt,
+		createUserStmt:               q.createUserStmt,
+		createUserSessionStmt:        q.createUserSessionStmt,
+		deleteFormTokensBeforeStmt:   q.deleteFormTokensBeforeStmt,
+		deleteMembershipStmt:         q.deleteMembershipStmt,
+		deleteStaleThrottlesStmt:     q.deleteStaleThrottlesStmt,
+		deleteUserSessionStmt:        q.deleteUserSessionStmt,
+		deleteUserSessionsBeforeStmt: q.deleteUserSessionsBeforeStmt,
+		deleteUserSessionsExceptStmt: q.deleteUserSessionsExceptStmt,
+		ensureThrottleStmt:           q.ensureThrottleStmt,
+		findOrganizationsStmt:        q.findOrganizationsStmt,
+		formTokenUsedStmt:            q.formTokenUsedStmt,
+		getAPIKeyStmt:                q.getAPIKeyStmt,
+		getAPIKeyByHashStmt:          q.getAPIKeyByHashStmt,
+		getAPIKeyByIDStmt:            q.getAPIKeyByIDStmt,
+		getInvitationStmt:            q.getInvitationStmt,
+		getInvitationByHashStmt:      q.getInvitationByHashStmt,
+		getKeyEpochStmt:              q.getKeyEpochStmt,
+		getMembershipStmt:            q.getMembershipStmt,
+		getOrganizationStmt:          q.getOrganizationStmt,
+		getProductStmt:               q.getProductStmt,
+		getSessionMemberStmt:         q.getSessionMemberStmt,
+		getThrottleStmt:              q.getThrottleStmt,
+		getUserStmt:                  q.getUserStmt,
+		getUserByEmailStmt:           q.getUserByEmailStmt,
+		getUserSessionStmt:           q.getUserSessionStmt,
+		listAPIKeysStmt:              q.listAPIKeysStmt,
+		listAllAPIKeysStmt:           q.listAllAPIKeysStmt,
+		listAuditEventsStmt:          q.listAuditEventsStmt,
+		listKeyUsageStmt:             q.listKeyUsageStmt,
+		listMembersStmt:              q.listMembersStmt,
+		listOrgKeysUsageStmt:         q.listOrgKeysUsageStmt,
+		listPendingInvitationsStmt:   q.listPendingInvitationsStmt,
+		listProductsStmt:             q.listProductsStmt,
+		listProductsWithKeysStmt:     q.listProductsWithKeysStmt,
+		listUserOrganizationsStmt:    q.listUserOrganizationsStmt,
+		orgHasAPIKeysStmt:            q.orgHasAPIKeysStmt,
+		pingStmt:                     q.pingStmt,
+		pruneKeyUsageStmt:            q.pruneKeyUsageStmt,
+		releaseClientAttemptStmt:     q.releaseClientAttemptStmt,
+		reserveAccountAttemptStmt:    q.reserveAccountAttemptStmt,
+		reserveClientAttemptStmt:     q.reserveClientAttemptStmt,
+		revokeAPIKeyStmt:             q.revokeAPIKeyStmt,
+		revokeAPIKeyByIDStmt:         q.revokeAPIKeyByIDStmt,
+		revokeInvitationStmt:         q.revokeInvitationStmt,
+		setAPIKeyRolledStmt:          q.setAPIKeyRolledStmt,
+		setAccountDelayStmt:          q.setAccountDelayStmt,
+		setLastSignInStmt:            q.setLastSignInStmt,
+		setMemberRoleStmt:            q.setMemberRoleStmt,
+		setPasswordHashStmt:          q.setPasswordHashStmt,
+		touchAPIKeyStmt:              q.touchAPIKeyStmt,
+		useFormTokenStmt:             q.useFormTokenStmt,
 	}
 }

@@ -75,10 +75,11 @@ type KeyUsage struct {
 	Expired           int64
 }
 
-type LoginFailure struct {
-	Email     string
-	IP        string
-	CreatedAt int64
+type LoginThrottle struct {
+	Subject       string
+	Failures      int64
+	WindowStart   int64
+	NextAllowedAt int64
 }
 
 type Membership struct {
@@ -116,4 +117,10 @@ type User struct {
 	PasswordHash string
 	CreatedAt    int64
 	LastSignInAt sql.NullInt64
+}
+
+type UserSession struct {
+	ID        string
+	UserID    string
+	CreatedAt int64
 }

@@ -17,7 +17,12 @@ var (
 	ErrPasswordInvalid = errors.New("Password must be valid UTF-8 without NUL bytes.")
 )
 
-const maxEmailLen = 254
+// Longest values the account forms take: an email in bytes, an organization name in
+// characters.
+const (
+	MaxEmailLen     = 254
+	MaxOrgNameChars = 100
+)
 
 // Email trims and lower-cases s and checks it is a single plain address.
 func Email(s string) (string, error) {
@@ -26,7 +31,7 @@ func Email(s string) (string, error) {
 		return "", ErrEmailInvalid
 	}
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > maxEmailLen || hasControl(s) {
+	if s == "" || len(s) > MaxEmailLen || hasControl(s) {
 		return "", ErrEmailInvalid
 	}
 	a, err := mail.ParseAddress(s)
@@ -54,7 +59,7 @@ func OrgName(s, email string) (string, error) {
 		local, _, _ := strings.Cut(email, "@")
 		return local + "'s organization", nil
 	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 100 || hasControl(s) {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxOrgNameChars || hasControl(s) {
 		return "", ErrOrgNameInvalid
 	}
 	return s, nil
