@@ -157,7 +157,7 @@ func badRequests(validKey string) []badRequest {
 		{name: "login: PUT", method: "PUT", path: "/login", status: 405},
 		newKey("key: empty name", url.Values{"name": {""}, "expires_in_days": {"0"}, "scopes": {"products:read"}}),
 		newKey("key: 101-character name", url.Values{"name": {strings.Repeat("k", 101)}, "expires_in_days": {"0"}, "scopes": {"products:read"}}),
-		newKey("key: unknown scope", url.Values{"name": {"k"}, "expires_in_days": {"0"}, "scopes": {"admin"}}),
+		newKey("key: invalid scope", url.Values{"name": {"k"}, "expires_in_days": {"0"}, "scopes": {"Admin!"}}),
 		newKey("key: no scope", url.Values{"name": {"k"}, "expires_in_days": {"0"}}),
 		newKey("key: expiry -1", url.Values{"name": {"k"}, "expires_in_days": {"-1"}, "scopes": {"products:read"}}),
 		newKey("key: expiry text", url.Values{"name": {"k"}, "expires_in_days": {"soon"}, "scopes": {"products:read"}}),
