@@ -23,7 +23,6 @@ import (
 	"keyport/keyauth"
 	"keyport/lastused"
 	"keyport/metrics"
-	"keyport/org"
 	"keyport/queries"
 	"keyport/ratelimit"
 	"keyport/sessionstore"
@@ -133,16 +132,14 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	if err := verifier.CheckEpoch(ctx); err != nil {
 		return nil, err
 	}
-	srv := &handlers.Server{
+	deps := handlers.Deps{
 		DB:         db,
 		Write:      write,
 		Read:       read,
 		Sessions:   sessions,
 		Pages:      pages,
 		Keys:       verifier,
-		Org:        &org.Writer{DB: db.Write, Queries: write, Now: cfg.Now, KeysChanged: verifier.Invalidate},
 		Usage:      lastused.New(db.Write, write),
-		Counts:     usage.New(db.Write, write),
 		Logger:     logger,
 		Metrics:    metrics.New(),
 		Now:        cfg.Now,
@@ -150,18 +147,20 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 
 		TrustedProxies: cfg.TrustedProxies,
 	}
-	if cfg.NoUsageCounts {
-		srv.Counts = nil
+	if !cfg.NoUsageCounts {
+		deps.Counts = usage.New(db.Write, write)
+	}
+	if cfg.KeyRateLimit > 0 {
+		deps.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)
+	}
+	srv, err := handlers.New(deps)
+	if err != nil {
+		return nil, err
 	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	if cfg.KeyRateLimit > 0 {
-		srv.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)
-	}
-	if err := srv.Routes(e, assets.Static); err != nil {
-		return nil, err
-	}
+	srv.Routes(e, assets.Static)
 
 	a := &App{DB: db, Server: srv, Echo: e, now: cfg.Now, logger: logger, sessionStore: store}
 	bg, stop := context.WithCancel(context.Background())

@@ -50,13 +50,13 @@ func benchKeyServer(b *testing.B) (*Server, string) {
 		b.Fatal(err)
 	}
 	// As the app builds it, with a rate limit too high to trigger.
-	return &Server{
+	return &Server{Deps: Deps{
 		Keys:    keyauth.NewVerifier(read),
 		Usage:   lastused.New(db.Write, write),
 		Limiter: ratelimit.New(100_000_000, time.Minute, 0),
 		Metrics: metrics.New(),
 		Now:     time.Now,
-	}, key
+	}}, key
 }
 
 // BenchmarkRequireKey measures the auth middleware alone (the next handler does nothing):

@@ -14,10 +14,7 @@ import (
 
 // Application errors; handlers return them (wrapped with %w where useful) and
 // handleError maps them to a status.
-var (
-	ErrNotFound     = errors.New("not found")
-	ErrUnauthorized = errors.New("sign in required")
-)
+var ErrNotFound = errors.New("not found")
 
 // APIError is the products API's error body.
 type APIError struct {

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"regexp"
 	"strings"
@@ -62,11 +63,13 @@ func orgID(t testing.TB, a *testapp.App, email string) string {
 // keyCount is how many keys (of any state) the organization of email has.
 func keyCount(t testing.TB, a *testapp.App, email string) int64 {
 	t.Helper()
-	n, err := a.Server.Read.CountAPIKeys(context.Background(), orgID(t, a, email))
+	keys, err := a.Server.Read.ListAPIKeys(context.Background(), queries.ListAPIKeysParams{
+		OrgID: orgID(t, a, email), Before: math.MaxInt64, IncludeRevoked: 1, Limit: math.MaxInt64,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return int64(len(keys))
 }
 
 // cookie returns the value of the named cookie set by resp, "" if none.

@@ -6,20 +6,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/crypto/bcrypt"
 
 	"keyport/keyauth"
 )
 
 // Routes registers every route on e, grouped by the middleware that guards them.
-func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
-	hash, err := bcrypt.GenerateFromPassword([]byte("keyport-timing-equalizer"), s.BcryptCost)
-	if err != nil {
-		return err
-	}
-	s.dummyHash = hash
-	s.Sessions.ErrorFunc = s.sessionError
-
+func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	e.HTTPErrorHandler = s.handleError
 	// The peer address, or X-Forwarded-For only as far as trusted proxies wrote it: the
 	// sign-in throttle counts per IP and a client must not choose its own.
@@ -68,7 +60,6 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) error {
 	dash.DELETE("/integrations/api/keys/:id", s.revokeKey)
 	dash.GET("/products", s.productsPage)
 	dash.GET("/audit", s.auditPage)
-	return nil
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"golang.org/x/crypto/bcrypt"
 
 	"keyport/database"
 	"keyport/keyauth"
@@ -19,16 +20,14 @@ import (
 	"keyport/usage"
 )
 
-// Server holds every dependency a handler needs; main builds it once.
-type Server struct {
+// Deps are the server's dependencies; package app builds them once.
+type Deps struct {
 	DB       *database.DB
 	Write    *queries.Queries // on the writer connection
 	Read     *queries.Queries // prepared on the reader pool
 	Sessions *scs.SessionManager
 	Pages    *Templates
 	Keys     *keyauth.Verifier
-	// Org makes every audited write.
-	Org *org.Writer
 	// Usage notes each key's last use; it writes them in the background.
 	Usage *lastused.Recorder
 	// Counts counts each key's verifications by outcome; nil means counting is off.
@@ -43,7 +42,26 @@ type Server struct {
 	TrustedProxies []*net.IPNet
 	// BcryptCost for new passwords; tests lower it to keep signups fast.
 	BcryptCost int
+}
+
+// Server is the HTTP layer: its dependencies and what New derives from them.
+type Server struct {
+	Deps
+	// Org makes every audited write, on the writer connection.
+	Org *org.Writer
 	// dummyHash is compared against when an email is unknown, so both failure cases take
 	// the same time.
 	dummyHash []byte
+}
+
+// New builds the server; Routes then registers its routes.
+func New(d Deps) (*Server, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("keyport-timing-equalizer"), d.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, dummyHash: hash}
+	s.Org = &org.Writer{DB: d.DB.Write, Queries: d.Write, Now: d.Now, KeysChanged: d.Keys.Invalidate}
+	s.Sessions.ErrorFunc = s.sessionError
+	return s, nil
 }

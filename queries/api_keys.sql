@@ -22,9 +22,6 @@ WHERE org_id = sqlc.arg(org_id)
 ORDER BY seq DESC
 LIMIT sqlc.arg(limit);
 
--- name: CountAPIKeys :one
-SELECT count(*) FROM api_keys WHERE org_id = ?;
-
 -- name: OrgHasAPIKeys :one
 -- Stops at the first key, where count(*) would read the organization's whole index.
 SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?);
@@ -33,10 +30,6 @@ SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?);
 SELECT sqlc.embed(api_keys), organizations.name AS org_name
 FROM api_keys JOIN organizations ON organizations.id = api_keys.org_id
 ORDER BY api_keys.seq DESC;
-
--- name: RevokeAPIKey :execrows
-UPDATE api_keys SET revoked_at = sqlc.arg(now)
-WHERE org_id = sqlc.arg(org_id) AND id = sqlc.arg(id) AND revoked_at IS NULL;
 
 -- name: RevokeAPIKeyByID :execrows
 UPDATE api_keys SET revoked_at = sqlc.arg(now) WHERE id = sqlc.arg(id) AND revoked_at IS NULL;

@@ -10,17 +10,6 @@ import (
 	"database/sql"
 )
 
-const countAPIKeys = `-- name: CountAPIKeys :one
-SELECT count(*) FROM api_keys WHERE org_id = ?
-`
-
-func (q *Queries) CountAPIKeys(ctx context.Context, orgID string) (int64, error) {
-	row := q.queryRow(ctx, q.countAPIKeysStmt, countAPIKeys, orgID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const createAPIKey = `-- name: CreateAPIKey :exec
 INSERT INTO api_keys (id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -264,25 +253,6 @@ func (q *Queries) OrgHasAPIKeys(ctx context.Context, orgID string) (bool, error)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
-}
-
-const revokeAPIKey = `-- name: RevokeAPIKey :execrows
-UPDATE api_keys SET revoked_at = ?1
-WHERE org_id = ?2 AND id = ?3 AND revoked_at IS NULL
-`
-
-type RevokeAPIKeyParams struct {
-	Now   sql.NullInt64
-	OrgID string
-	ID    string
-}
-
-func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (int64, error) {
-	result, err := q.exec(ctx, q.revokeAPIKeyStmt, revokeAPIKey, arg.Now, arg.OrgID, arg.ID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
 }
 
 const revokeAPIKeyByID = `-- name: RevokeAPIKeyByID :execrows

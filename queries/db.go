@@ -33,9 +33,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.clearThrottleStmt, err = db.PrepareContext(ctx, clearThrottle); err != nil {
 		return nil, fmt.Errorf("error preparing query ClearThrottle: %w", err)
 	}
-	if q.countAPIKeysStmt, err = db.PrepareContext(ctx, countAPIKeys); err != nil {
-		return nil, fmt.Errorf("error preparing query CountAPIKeys: %w", err)
-	}
 	if q.countOwnersStmt, err = db.PrepareContext(ctx, countOwners); err != nil {
 		return nil, fmt.Errorf("error preparing query CountOwners: %w", err)
 	}
@@ -186,9 +183,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.reserveClientAttemptStmt, err = db.PrepareContext(ctx, reserveClientAttempt); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveClientAttempt: %w", err)
 	}
-	if q.revokeAPIKeyStmt, err = db.PrepareContext(ctx, revokeAPIKey); err != nil {
-		return nil, fmt.Errorf("error preparing query RevokeAPIKey: %w", err)
-	}
 	if q.revokeAPIKeyByIDStmt, err = db.PrepareContext(ctx, revokeAPIKeyByID); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIKeyByID: %w", err)
 	}
@@ -234,11 +228,6 @@ func (q *Queries) Close() error {
 	if q.clearThrottleStmt != nil {
 		if cerr := q.clearThrottleStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing clearThrottleStmt: %w", cerr)
-		}
-	}
-	if q.countAPIKeysStmt != nil {
-		if cerr := q.countAPIKeysStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing countAPIKeysStmt: %w", cerr)
 		}
 	}
 	if q.countOwnersStmt != nil {
@@ -491,11 +480,6 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing reserveClientAttemptStmt: %w", cerr)
 		}
 	}
-	if q.revokeAPIKeyStmt != nil {
-		if cerr := q.revokeAPIKeyStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing revokeAPIKeyStmt: %w", cerr)
-		}
-	}
 	if q.revokeAPIKeyByIDStmt != nil {
 		if cerr := q.revokeAPIKeyByIDStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeAPIKeyByIDStmt: %w", cerr)
@@ -583,7 +567,6 @@ type Queries struct {
 	acceptInvitationStmt         *sql.Stmt
 	addKeyUsageStmt              *sql.Stmt
 	clearThrottleStmt            *sql.Stmt
-	countAPIKeysStmt             *sql.Stmt
 	countOwnersStmt              *sql.Stmt
 	countUserSessionsStmt        *sql.Stmt
 	createAPIKeyStmt             *sql.Stmt
@@ -634,7 +617,6 @@ type Queries struct {
 	releaseClientAttemptStmt     *sql.Stmt
 	reserveAccountAttemptStmt    *sql.Stmt
 	reserveClientAttemptStmt     *sql.Stmt
-	revokeAPIKeyStmt             *sql.Stmt
 	revokeAPIKeyByIDStmt         *sql.Stmt
 	revokeInvitationStmt         *sql.Stmt
 	setAPIKeyRolledStmt          *sql.Stmt
@@ -653,7 +635,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		acceptInvitationStmt:         q.acceptInvitationStmt,
 		addKeyUsageStmt:              q.addKeyUsageStmt,
 		clearThrottleStmt:            q.clearThrottleStmt,
-		countAPIKeysStmt:             q.countAPIKeysStmt,
 		countOwnersStmt:              q.countOwnersStmt,
 		countUserSessionsStmt:        q.countUserSessionsStmt,
 		createAPIKeyStmt:             q.createAPIKeyStmt,
@@ -704,7 +685,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		releaseClientAttemptStmt:     q.releaseClientAttemptStmt,
 		reserveAccountAttemptStmt:    q.reserveAccountAttemptStmt,
 		reserveClientAttemptStmt:     q.reserveClientAttemptStmt,
-		revokeAPIKeyStmt:             q.revokeAPIKeyStmt,
 		revokeAPIKeyByIDStmt:         q.revokeAPIKeyByIDStmt,
 		revokeInvitationStmt:         q.revokeInvitationStmt,
 		setAPIKeyRolledStmt:          q.setAPIKeyRolledStmt,
