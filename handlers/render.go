@@ -41,7 +41,8 @@ func ParseTemplates(fsys fs.FS) (*Templates, error) {
 }
 
 var funcs = template.FuncMap{
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"relativeSteps": func() string { return relativeStepsJSON },
+	"iso":           func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"exact": func(t time.Time) string {
 		return t.UTC().Format("Jan 2, 2006, 15:04:05 UTC")
 	},

@@ -50,43 +50,7 @@ func moment(ms int64, valid bool, now time.Time) Moment {
 		return Moment{}
 	}
 	t := time.UnixMilli(ms)
-	return Moment{Set: true, Time: t, Relative: relative(t, now)}
-}
-
-// relative renders t against now as "just now", "3 minutes ago" or "in 3 days".
-func relative(t, now time.Time) string {
-	d := now.Sub(t)
-	future := d < 0
-	if future {
-		d = -d
-	}
-	var n int
-	var unit string
-	switch {
-	case d < 45*time.Second:
-		if future {
-			return "in a few seconds"
-		}
-		return "just now"
-	case d < 45*time.Minute:
-		n, unit = max(1, int((d+30*time.Second)/time.Minute)), "minute"
-	case d < 36*time.Hour:
-		// From 45 minutes on, whole hours: "in 1 hour" reads better than "in 60 minutes".
-		n, unit = max(1, int((d+30*time.Minute)/time.Hour)), "hour"
-	case d < 45*24*time.Hour:
-		n, unit = int((d+12*time.Hour)/(24*time.Hour)), "day"
-	case d < 548*24*time.Hour:
-		n, unit = int((d+15*24*time.Hour)/(30*24*time.Hour)), "month"
-	default:
-		n, unit = int((d+182*24*time.Hour)/(365*24*time.Hour)), "year"
-	}
-	if n != 1 {
-		unit += "s"
-	}
-	if future {
-		return fmt.Sprintf("in %d %s", n, unit)
-	}
-	return fmt.Sprintf("%d %s ago", n, unit)
+	return Moment{Set: true, Time: t, Relative: Relative(t, now)}
 }
 
 // KeyRow is one row of the API keys table. Its state and the actions it allows are

@@ -193,26 +193,27 @@
 
   // The server writes "3 minutes ago"; on a page left open the words are kept true,
   // counted from the server's clock (body[data-now]) so that a client clock that is off
-  // does not say "in 2 minutes". The rules are relative() in handlers/views.go.
-  const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
+  // does not say "in 2 minutes", and by the server's rules (body[data-relative-steps],
+  // relativeSteps in handlers/relative.go): [below, unit, size] in ms, below 0 = no bound.
+  const SECOND = 1000;
   const skew = document.body.dataset.now ? Number(document.body.dataset.now) - Date.now() : 0;
+  const steps = JSON.parse(document.body.dataset.relativeSteps || '[]');
 
   function relative(t, now) {
     let d = now - t;
     const future = d < 0;
     if (future) d = -d;
-    if (d < 45 * SECOND) return future ? 'in a few seconds' : 'just now';
-    let n, unit;
-    if (d < 90 * MINUTE) { n = Math.max(1, Math.floor((d + 30 * SECOND) / MINUTE)); unit = 'minute'; }
-    else if (d < 36 * HOUR) { n = Math.floor((d + 30 * MINUTE) / HOUR); unit = 'hour'; }
-    else if (d < 45 * DAY) { n = Math.floor((d + 12 * HOUR) / DAY); unit = 'day'; }
-    else if (d < 548 * DAY) { n = Math.floor((d + 15 * DAY) / (30 * DAY)); unit = 'month'; }
-    else { n = Math.floor((d + 182 * DAY) / (365 * DAY)); unit = 'year'; }
-    if (n !== 1) unit += 's';
-    return future ? 'in ' + n + ' ' + unit : n + ' ' + unit + ' ago';
+    let i = 0;
+    while (i < steps.length - 1 && steps[i][0] !== 0 && d >= steps[i][0]) i++;
+    const [, unit, size] = steps[i];
+    if (!unit) return future ? 'in a few seconds' : 'just now';
+    const n = Math.max(1, Math.floor((d + Math.floor(size / 2)) / size));
+    const words = n + ' ' + unit + (n === 1 ? '' : 's');
+    return future ? 'in ' + words : words + ' ago';
   }
 
   function refreshTimes() {
+    if (!steps.length) return;
     const now = Date.now() + skew;
     document.querySelectorAll('time[data-relative]').forEach((el) => {
       const t = Date.parse(el.getAttribute('datetime'));
