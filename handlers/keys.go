@@ -35,14 +35,22 @@ func (s *Server) listKeys(c echo.Context, showRevoked bool) (KeysPage, error) {
 	if showRevoked {
 		include, path = 1, dashboardPath
 	}
+	var seqs [2]int64 // the page's lowest and highest, for its usage
 	keys, more, err := listPage(c, s.Now(), path, 7,
 		func(ctx context.Context, before, limit int64) ([]queries.ApiKey, error) {
-			return s.Read.ListAPIKeys(ctx, queries.ListAPIKeysParams{
+			rows, err := s.Read.ListAPIKeys(ctx, queries.ListAPIKeysParams{
 				OrgID: orgID, Before: before, IncludeRevoked: include, Limit: limit,
 			})
+			if len(rows) > 0 {
+				seqs = [2]int64{rows[len(rows)-1].Seq, rows[0].Seq}
+			}
+			return rows, err
 		},
 		func(k queries.ApiKey) int64 { return k.Seq }, keyRow)
 	if err != nil {
+		return KeysPage{}, err
+	}
+	if err := s.withSparks(c.Request().Context(), orgID, keys, seqs[0], seqs[1]); err != nil {
 		return KeysPage{}, err
 	}
 	has, err := s.Read.OrgHasAPIKeys(c.Request().Context(), orgID)
@@ -171,9 +179,19 @@ func (s *Server) revokeKey(c echo.Context) error {
 		return err
 	}
 	msg := "API key “" + revoked.Row.Name + "” revoked"
+	if isHTMX(c) && onKeyPage(c, revoked.Row.ID) {
+		// The key's own page has no row to swap: it reloads, showing the flash.
+		s.flash(c, msg)
+		c.Response().Header().Set("HX-Refresh", "true")
+		return c.NoContent(http.StatusOK)
+	}
 	if isHTMX(c) {
+		row := keyRow(revoked.Row, s.Now())
+		if err := s.withSpark(c.Request().Context(), &row); err != nil {
+			return err
+		}
 		setTrigger(c, true, msg, "success")
-		return s.render(c, http.StatusOK, "keys", "key-row", keyRow(revoked.Row, s.Now()))
+		return s.render(c, http.StatusOK, "keys", "key-row", row)
 	}
 	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, dashboardPath)

@@ -53,6 +53,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	dash.GET("/integrations/api", s.keysPage)
 	dash.GET("/integrations/api/keys/new", s.newKeyForm)
 	dash.POST("/integrations/api/keys", s.createKey)
+	dash.GET("/integrations/api/keys/:id", s.keyPage)
 	dash.GET("/integrations/api/keys/:id/roll", s.rollConfirm)
 	dash.POST("/integrations/api/keys/:id/roll", s.rollKey)
 	dash.GET("/integrations/api/keys/:id/revoke", s.revokeConfirm)

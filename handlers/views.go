@@ -71,6 +71,7 @@ type KeyRow struct {
 	CanRoll      bool
 	CanRevoke    bool
 	RolledTo     string
+	Usage        *Spark // the last 24 hours; nil when not loaded
 }
 
 func keyRow(k queries.ApiKey, now time.Time) KeyRow {

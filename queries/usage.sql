@@ -22,7 +22,7 @@ ORDER BY hour_start;
 SELECT key_usage.*
 FROM api_keys JOIN key_usage ON key_usage.key_id = api_keys.id
 WHERE api_keys.org_id = sqlc.arg(org_id)
-  AND api_keys.seq BETWEEN sqlc.arg(min_seq) AND sqlc.arg(max_seq)
+  AND api_keys.seq >= sqlc.arg(min_seq) AND api_keys.seq <= sqlc.arg(max_seq)
   AND key_usage.hour_start >= sqlc.arg(since)
 ORDER BY key_usage.key_id, key_usage.hour_start;
 

@@ -92,20 +92,27 @@ const listOrgKeysUsage = `-- name: ListOrgKeysUsage :many
 SELECT key_usage.key_id, key_usage.hour_start, key_usage.valid, key_usage.rate_limited, key_usage.insufficient_scope, key_usage.revoked, key_usage.expired
 FROM api_keys JOIN key_usage ON key_usage.key_id = api_keys.id
 WHERE api_keys.org_id = ?1
-  AND api_keys.seq BETWEEN ?2 AND ?3
+  AND api_keys.seq >= ?2 AND api_keys.seq <= ?3
   AND key_usage.hour_start >= ?4
 ORDER BY key_usage.key_id, key_usage.hour_start
 `
 
 type ListOrgKeysUsageParams struct {
-	OrgID string
-	Since int64
+	OrgID  string
+	MinSeq int64
+	MaxSeq int64
+	Since  int64
 }
 
 // The hours from since on of an organization's keys whose seq is in [min_seq, max_seq]:
 // one query for a page of the keys table.
 func (q *Queries) ListOrgKeysUsage(ctx context.Context, arg ListOrgKeysUsageParams) ([]KeyUsage, error) {
-	rows, err := q.query(ctx, q.listOrgKeysUsageStmt, listOrgKeysUsage, arg.OrgID, arg.Since)
+	rows, err := q.query(ctx, q.listOrgKeysUsageStmt, listOrgKeysUsage,
+		arg.OrgID,
+		arg.MinSeq,
+		arg.MaxSeq,
+		arg.Since,
+	)
 	if err != nil {
 		return nil, err
 	}

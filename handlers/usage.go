@@ -1,0 +1,257 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport/queries"
+	"keyport/usage"
+)
+
+// outcomeNames are the outcomes as the dashboard names them, with the CSS class that
+// colors them, in usage.Outcome order.
+var outcomeNames = [usage.NumOutcomes]struct{ label, class string }{
+	{"Valid", "u-valid"},
+	{"Rate limited", "u-rate"},
+	{"Missing scope", "u-scope"},
+	{"Revoked", "u-revoked"},
+	{"Expired", "u-expired"},
+}
+
+// Chart is a stacked bar chart that the template draws as SVG: every coordinate is
+// decided here.
+type Chart struct {
+	Width, Height int
+	Bars          []ChartBar
+}
+
+// ChartBar is one bar, its segments bottom up.
+type ChartBar struct {
+	X, W  int
+	Segs  []ChartSeg
+	Title string // the bar's span and counts, shown on hover
+}
+
+// ChartSeg is one colored part of a bar.
+type ChartSeg struct {
+	Y, H  int
+	Class string
+}
+
+// Spark is a key's last 24 hours in its table row: a bar an hour, valid at the bottom,
+// refused on top.
+type Spark struct {
+	Chart
+	Summary     string // the totals, for the tooltip and screen readers
+	RateLimited bool   // over 10% refused for rate: warn
+	Rejections  bool   // over 10% revoked, expired or missing a scope: warn
+}
+
+const (
+	sparkBarW, sparkGap, sparkH = 4, 1, 24
+	chartBarW, chartGap, chartH = 14, 4, 120
+)
+
+// spark builds the row chart from the key's hourly rows.
+func spark(rows []queries.KeyUsage, now time.Time) *Spark {
+	buckets := usage.LastHours(now, 24).Sum(rows)
+	total := usage.Total(buckets)
+	sp := &Spark{Summary: "Last 24 hours: " + summary(total)}
+	sp.RateLimited, sp.Rejections = total.Warnings()
+	// Two segments, valid and refused, so a bar still reads at 4 px wide.
+	stacks := make([]usage.Counts, len(buckets))
+	for i, b := range buckets {
+		stacks[i] = usage.Counts{b.Counts[usage.Valid], b.Total() - b.Counts[usage.Valid]}
+	}
+	sp.Chart = drawBars(stacks, sparkBarW, sparkGap, sparkH, [usage.NumOutcomes]string{"u-valid", "u-refused"})
+	for i, b := range buckets {
+		sp.Bars[i].Title = b.Start.Format("15:04") + " UTC: " + summary(b.Counts)
+	}
+	return sp
+}
+
+// drawBars lays stacks out as bars w wide with gap between them, scaled so the tallest
+// is h high; a bar with any count is at least 1 px. classes colors each segment.
+func drawBars(stacks []usage.Counts, w, gap, h int, classes [usage.NumOutcomes]string) Chart {
+	var peak int64
+	for _, st := range stacks {
+		peak = max(peak, st.Total())
+	}
+	c := Chart{Width: len(stacks)*(w+gap) - gap, Height: h, Bars: make([]ChartBar, len(stacks))}
+	for i, st := range stacks {
+		bar := ChartBar{X: i * (w + gap), W: w}
+		// Segment tops are cumulative, each rounded up, so the segments add up to the bar
+		// and a single count still shows.
+		var below int64
+		y0 := h
+		for o, n := range st {
+			if n == 0 {
+				continue
+			}
+			below += n
+			top := min(h-int((below*int64(h)+peak-1)/peak), y0-1)
+			bar.Segs = append(bar.Segs, ChartSeg{Y: top, H: y0 - top, Class: classes[o]})
+			y0 = top
+		}
+		c.Bars[i] = bar
+	}
+	return c
+}
+
+// summary words counts: "1,204 verifications: 1,200 valid, 4 rate limited".
+func summary(c usage.Counts) string {
+	t := c.Total()
+	if t == 0 {
+		return "no verifications"
+	}
+	var parts []string
+	for o, n := range c {
+		if n > 0 {
+			parts = append(parts, thousands(n)+" "+strings.ToLower(outcomeNames[o].label))
+		}
+	}
+	noun := "verifications"
+	if t == 1 {
+		noun = "verification"
+	}
+	return thousands(t) + " " + noun + ": " + strings.Join(parts, ", ")
+}
+
+// thousands formats n with comma separators.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// withSparks sets the 24-hour chart of every key in rows, which are a page of org's
+// keys with seq in [minSeq, maxSeq].
+func (s *Server) withSparks(ctx context.Context, orgID string, rows []KeyRow, minSeq, maxSeq int64) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := s.Now()
+	all, err := s.Read.ListOrgKeysUsage(ctx, queries.ListOrgKeysUsageParams{
+		OrgID: orgID, MinSeq: minSeq, MaxSeq: maxSeq, Since: usage.LastHours(now, 24).Start.UnixMilli(),
+	})
+	if err != nil {
+		return err
+	}
+	byKey := make(map[string][]queries.KeyUsage)
+	for _, u := range all {
+		byKey[u.KeyID] = append(byKey[u.KeyID], u)
+	}
+	for i := range rows {
+		rows[i].Usage = spark(byKey[rows[i].ID], now)
+	}
+	return nil
+}
+
+// withSpark sets one row's 24-hour chart.
+func (s *Server) withSpark(ctx context.Context, row *KeyRow) error {
+	now := s.Now()
+	rows, err := s.Read.ListKeyUsage(ctx, queries.ListKeyUsageParams{KeyID: row.ID, Since: usage.LastHours(now, 24).Start.UnixMilli()})
+	if err != nil {
+		return err
+	}
+	row.Usage = spark(rows, now)
+	return nil
+}
+
+// onKeyPage reports whether an htmx request came from key id's page.
+func onKeyPage(c echo.Context, id string) bool {
+	u, err := url.Parse(c.Request().Header.Get("HX-Current-URL"))
+	return err == nil && u.Path == dashboardPath+"/keys/"+id
+}
+
+// KeyPage is one key: its details, actions and 30 days of usage.
+type KeyPage struct {
+	Layout
+	Row    KeyRow
+	Chart  Chart
+	Totals []OutcomeTotal
+	Total  string
+	Days   []UsageDay // the chart's numbers, newest first
+	From   time.Time  // the first day shown
+	Peak   string     // the tallest bar's total, for the axis
+}
+
+// OutcomeTotal is one outcome's count over the page's period.
+type OutcomeTotal struct {
+	Label, Class string
+	Count        string
+	Share        string // of all verifications, e.g. "12.5%"
+}
+
+// UsageDay is one day's counts, as words.
+type UsageDay struct {
+	Day    time.Time
+	Counts [usage.NumOutcomes]string
+	Total  string
+}
+
+// usageDays is how far back the key page looks.
+const usageDays = 30
+
+func (s *Server) keyPage(c echo.Context) error {
+	row, err := s.ownKey(c)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	w := usage.LastDays(now, usageDays)
+	rows, err := s.Read.ListKeyUsage(c.Request().Context(), queries.ListKeyUsageParams{KeyID: row.ID, Since: w.Start.UnixMilli()})
+	if err != nil {
+		return err
+	}
+	days := w.Sum(rows)
+	total := usage.Total(days)
+	var classes [usage.NumOutcomes]string
+	for o, n := range outcomeNames {
+		classes[o] = n.class
+	}
+	stacks := make([]usage.Counts, len(days))
+	var peak int64
+	for i, d := range days {
+		stacks[i] = d.Counts
+		peak = max(peak, d.Total())
+	}
+	p := KeyPage{
+		Layout: s.layout(c, row.Name, "keys"),
+		Row:    row,
+		Chart:  drawBars(stacks, chartBarW, chartGap, chartH, classes),
+		Total:  thousands(total.Total()),
+		From:   w.Start,
+		Peak:   thousands(peak),
+	}
+	p.Row.Usage = spark(rows, now)
+	for i, d := range days {
+		p.Chart.Bars[i].Title = d.Start.Format("Mon, Jan 2") + ": " + summary(d.Counts)
+	}
+	for o, n := range total {
+		ot := OutcomeTotal{Label: outcomeNames[o].label, Class: outcomeNames[o].class, Count: thousands(n), Share: "—"}
+		if t := total.Total(); t > 0 {
+			ot.Share = strconv.FormatFloat(float64(n)*100/float64(t), 'f', 1, 64) + "%"
+		}
+		p.Totals = append(p.Totals, ot)
+	}
+	for i := len(days) - 1; i >= 0; i-- {
+		d := UsageDay{Day: days[i].Start, Total: thousands(days[i].Total())}
+		for o, n := range days[i].Counts {
+			d.Counts[o] = thousands(n)
+		}
+		p.Days = append(p.Days, d)
+	}
+	return s.render(c, http.StatusOK, "key", "", p)
+}
