@@ -52,6 +52,8 @@ func TestScreenshots(t *testing.T) {
 	eval[chromedp.Void](tb, `[...document.querySelectorAll('#keys-tbody tr')].find((r) => r.textContent.includes('Rolled')).querySelector('a.key-name').click()`)
 	tb.do("wait for the key's page",
 		chromedp.WaitVisible(chromedp.CSS(".usage-chart")),
+		// Tall enough for the totals and the details under the chart.
+		chromedp.EmulateViewport(1280, 1180, chromedp.EmulateScale(2)),
 		chromedp.MouseEvent(chromedp.MouseMoved, 0, 0),
 	)
 	tb.screenshot("key-page.png")
@@ -68,7 +70,8 @@ func seedUsage(t *testing.T, a *testapp.App) {
 		t.Fatal(err)
 	}
 	now := a.Clock.Now()
-	for _, k := range keys {
+	for _, row := range keys {
+		k := row.ApiKey
 		from := time.UnixMilli(max(k.CreatedAt, now.Add(-30*24*time.Hour).UnixMilli()))
 		for at := from; at.Before(now); at = at.Add(time.Hour) {
 			h := float64(at.Hour())
@@ -99,10 +102,16 @@ func seedUsage(t *testing.T, a *testapp.App) {
 				for range int(v) {
 					a.Server.Counts.Count(k.ID, o, at)
 				}
+				if o == usage.Valid && v >= 1 {
+					a.Server.Usage.Note(k.ID, at)
+				}
 			}
 		}
 	}
 	if _, err := a.Server.Counts.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Server.Usage.Flush(ctx, now, true); err != nil {
 		t.Fatal(err)
 	}
 }
