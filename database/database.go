@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 
@@ -28,6 +30,9 @@ type DB struct {
 func Open(ctx context.Context, path string, migrations []string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("database: empty path")
+	}
+	if err := private(path); err != nil {
+		return nil, fmt.Errorf("database: %w", err)
 	}
 	w, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
@@ -59,6 +64,35 @@ func Open(ctx context.Context, path string, migrations []string) (*DB, error) {
 		return nil, err
 	}
 	return &DB{Write: w, Read: r, path: path}, nil
+}
+
+// private creates the database file 0600 if it is missing, before SQLite would create
+// it 0644 (less the umask), and takes group and other access away from an existing one
+// and its -wal and -shm: they hold password hashes and session data. SQLite creates a
+// new -wal and -shm with the database file's mode.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Path is the file the database was opened from.

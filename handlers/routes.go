@@ -40,7 +40,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
 	// because an Echo group with middleware at prefix "" would also catch /api's 404s.
-	web := []echo.MiddlewareFunc{echo.WrapMiddleware(s.loadAndSave), sameOrigin(), s.loadMember}
+	web := []echo.MiddlewareFunc{pageGuard, echo.WrapMiddleware(s.loadAndSave), sameOrigin(), s.loadMember}
 	e.GET("/", s.home, web...)
 	e.GET("/signup", s.signupForm, web...)
 	e.POST("/signup", s.signup, web...)

@@ -3,8 +3,12 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"net/http"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -112,7 +116,26 @@ func setTrigger(c echo.Context, closeModal bool, msg, kind string) {
 		ev["closeModal"] = true
 	}
 	b, _ := json.Marshal(ev) // a map of strings always marshals
-	c.Response().Header().Set("HX-Trigger", string(b))
+	c.Response().Header().Set("HX-Trigger", asciiJSON(b))
+}
+
+// asciiJSON escapes every non-ASCII character of the JSON b as \uXXXX. Header values
+// are bytes that browsers read as Latin-1, so raw UTF-8 in one turns "Café" into
+// "CafÃ©"; JSON.parse turns the escapes back into the characters.
+func asciiJSON(b []byte) string {
+	var sb strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < utf8.RuneSelf:
+			sb.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&sb, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&sb, "\\u%04x", r)
+		}
+	}
+	return sb.String()
 }
 
 // startSession signs userID in on a new token (so a token planted before sign-in is

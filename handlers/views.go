@@ -171,7 +171,7 @@ func keyForm(name, expiresIn string, scopes []string, custom string) KeyForm {
 	if r := []rune(custom); len(r) > customScopesMax {
 		custom = string(r[:customScopesMax])
 	}
-	f := KeyForm{Name: name, CustomScopes: custom}
+	f := KeyForm{Name: echoField(name, parse.MaxKeyNameChars), CustomScopes: custom}
 	for _, d := range parse.ExpiryDays {
 		o := Option{Value: strconv.Itoa(d), Label: "Never"}
 		if d > 0 {

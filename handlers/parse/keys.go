@@ -24,6 +24,9 @@ var ExpiryDays = []int{0, 7, 30, 90, 365}
 // GraceChoices are the roll grace periods offered, as sent by the form.
 var GraceChoices = []string{"0", "1h", "24h", "168h"}
 
+// MaxKeyNameChars is the longest key name.
+const MaxKeyNameChars = 100
+
 // KeyName trims s and checks it is 1 to 100 characters.
 func KeyName(s string) (string, error) {
 	s = strings.TrimSpace(s)
@@ -32,7 +35,7 @@ func KeyName(s string) (string, error) {
 		return "", ErrKeyNameRequired
 	case !utf8.ValidString(s) || hasControl(s):
 		return "", ErrKeyNameInvalid
-	case utf8.RuneCountInString(s) > 100:
+	case utf8.RuneCountInString(s) > MaxKeyNameChars:
 		return "", ErrKeyNameTooLong
 	}
 	return s, nil
