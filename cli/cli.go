@@ -29,13 +29,14 @@ type command struct {
 
 // commands lists every command by its words ("key create").
 var commands = map[string]command{
-	"serve":       {"run the web server (the default)", serve},
-	"backup":      {"write a consistent copy of the database to PATH, also while serving", backup},
-	"user create": {"create a user and its organization (password from stdin or a prompt)", userCreate},
-	"key create":  {"create an API key and print it, once, on stdout", keyCreate},
-	"key list":    {"list API keys (never the keys themselves)", keyList},
-	"key revoke":  {"revoke an API key by id; a running server stops accepting it within 1 s", keyRevoke},
-	"version":     {"print the version and the commit it was built from", version},
+	"serve":         {"run the web server (the default)", serve},
+	"backup":        {"write a consistent copy of the database to PATH, also while serving", backup},
+	"user create":   {"create a user and its organization (password from stdin or a prompt)", userCreate},
+	"user password": {"set a user's password (from stdin or a prompt) and sign out all their sessions", userPassword},
+	"key create":    {"create an API key and print it, once, on stdout", keyCreate},
+	"key list":      {"list API keys (never the keys themselves)", keyList},
+	"key revoke":    {"revoke an API key by id; a running server stops accepting it within 1 s", keyRevoke},
+	"version":       {"print the version and the commit it was built from", version},
 }
 
 // errUsage marks an error whose message is already the help the user needs.

@@ -51,7 +51,7 @@ func (s *Server) signup(c echo.Context) error {
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
 	}
-	password, err := parse.Password(req.PostFormValue("password"))
+	password, err := parse.NewPassword(req.PostFormValue("password"))
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
 	}

@@ -85,6 +85,8 @@ func TestSignup(t *testing.T) {
 		{"password of 7 bytes", "new1@example.com", "1234567", http.StatusUnprocessableEntity, "8 to 72 bytes"},
 		{"password of 73 bytes", "new2@example.com", strings.Repeat("p", 73), http.StatusUnprocessableEntity, "8 to 72 bytes"},
 		{"empty password", "new3@example.com", "", http.StatusUnprocessableEntity, "8 to 72 bytes"},
+		{"common password", "new5@example.com", "12345678", http.StatusUnprocessableEntity, "too common"},
+		{"common password in another case", "new6@example.com", "PassWord1", http.StatusUnprocessableEntity, "too common"},
 		{"invalid email", "not-an-email", "s3cret-pass", http.StatusUnprocessableEntity, "valid email"},
 		{"empty email", "", "s3cret-pass", http.StatusUnprocessableEntity, "valid email"},
 	}

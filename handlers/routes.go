@@ -61,6 +61,9 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	dash.DELETE("/integrations/api/keys/:id", s.revokeKey)
 	dash.GET("/products", s.productsPage)
 	dash.GET("/audit", s.auditPage)
+	dash.GET("/account", s.accountPage)
+	dash.POST("/account/password", s.changePassword)
+	dash.POST("/account/sign-out-everywhere", s.signOutEverywhere)
 }
 
 func (s *Server) healthz(c echo.Context) error {

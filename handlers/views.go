@@ -243,6 +243,13 @@ type AuthPage struct {
 	EmailTaken bool // the error offers to sign in instead
 }
 
+// AccountPage is /dashboard/account.
+type AccountPage struct {
+	Layout
+	Sessions int64 // signed-in sessions of the user
+	Error    string
+}
+
 // ErrorPage is shown for errors on dashboard pages.
 type ErrorPage struct {
 	Layout

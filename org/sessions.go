@@ -36,10 +36,14 @@ func (w *Writer) SignOutEverywhere(ctx context.Context, a Actor, orgID string) e
 }
 
 // ChangePassword sets a new password hash (bcrypt, hashed before) and ends every session
-// of the user but keep ("" ends them all, as the command line does), and records it.
-func (w *Writer) ChangePassword(ctx context.Context, a Actor, orgID, hash, keep string) error {
+// of the user but keep ("" ends them all, as the command line does), and records it. at
+// is the reservation taken to check the current password (zero on the command line).
+func (w *Writer) ChangePassword(ctx context.Context, a Actor, orgID, hash, keep string, at Attempt) error {
 	now := w.Now()
 	return w.inTx(ctx, func(q *queries.Queries) error {
+		if err := at.succeeded(ctx, q); err != nil {
+			return err
+		}
 		if err := q.SetPasswordHash(ctx, queries.SetPasswordHashParams{ID: a.UserID, PasswordHash: hash}); err != nil {
 			return err
 		}
