@@ -6,6 +6,7 @@ package migrations
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
@@ -24,6 +25,9 @@ func load(dir string) []string {
 		panic(err) // the pattern is a literal; it cannot be malformed
 	}
 	sort.Strings(names)
+	if err := checkNumbered(names); err != nil {
+		panic(err) // the files are embedded: a gap or a duplicate is a build mistake
+	}
 	out := make([]string, 0, len(names))
 	for _, n := range names {
 		b, err := fs.ReadFile(files, n)
@@ -33,4 +37,18 @@ func load(dir string) []string {
 		out = append(out, string(b))
 	}
 	return out
+}
+
+// checkNumbered insists that the files are numbered 0001, 0002, … with no gap and no
+// repeat: a version's number is its place in the list, so two engineers who both add
+// "0003" would otherwise give one database version 3 and the other version 4 for the
+// same file.
+func checkNumbered(names []string) error {
+	for i, n := range names {
+		var v int
+		if _, err := fmt.Sscanf(path.Base(n), "%04d_", &v); err != nil || v != i+1 {
+			return fmt.Errorf("migrations: %s should be numbered %04d (versions are 0001, 0002, … with no gap or repeat)", n, i+1)
+		}
+	}
+	return nil
 }

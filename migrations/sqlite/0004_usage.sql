@@ -1,4 +1,4 @@
--- keyport schema, version 3: verifications per key and UTC hour, by outcome (package
+-- keyport schema, version 4: verifications per key and UTC hour, by outcome (package
 -- usage). hour_start is the hour's first Unix millisecond. Rows older than 90 days are
 -- pruned. No foreign key to api_keys: a count must never fail to flush because its key
 -- row went away; orphans age out with the rest.
