@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -52,6 +53,9 @@ type Config struct {
 	KeyRateLimit int
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies []*net.IPNet
+	// PublicURL, if set, is the only address keyport answers at; over https it also
+	// makes the session cookie __Host- prefixed and Secure, and sends HSTS.
+	PublicURL *url.URL
 	// UsageFlushInterval is how often noted key uses are written (each key still at
 	// most once a minute), and how often verification counts are; 0 means 5 s.
 	UsageFlushInterval time.Duration
@@ -127,6 +131,12 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	sessions.Cookie.HttpOnly = true
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	sessions.Cookie.Secure = cfg.SecureCookies
+	if cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https" {
+		// __Host-: the browser takes the cookie only if Secure, for Path=/ and without
+		// Domain, so a sibling subdomain cannot set or shadow it.
+		sessions.Cookie.Name = "__Host-keyport_session"
+		sessions.Cookie.Secure = true
+	}
 
 	verifier := keyauth.NewVerifier(read)
 	if err := verifier.CheckEpoch(ctx); err != nil {
@@ -146,6 +156,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		BcryptCost: cfg.BcryptCost,
 
 		TrustedProxies: cfg.TrustedProxies,
+		PublicURL:      cfg.PublicURL,
 	}
 	if !cfg.NoUsageCounts {
 		deps.Counts = usage.New(db.Write, write)

@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"keyport/app"
+	"keyport/handlers"
 )
 
 func serve(ctx context.Context, env Env, args []string) error {
 	var cfg app.Config
 	var err error
-	var addr, logFormat, proxies string
+	var addr, logFormat, proxies, publicURL string
 	fs := newFlags("serve", env)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.DBPath, "db", "keyport.db", "SQLite database file (created if missing)")
@@ -27,8 +28,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
 	countUsage := fs.Bool("key-usage", true, "count each key's verifications by outcome for the usage charts and API")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none)")
+	fs.StringVar(&publicURL, "public-url", "", "the URL people reach keyport at, e.g. https://keys.example.com: other hosts get 421; https makes the cookie __Host- and Secure and sends HSTS")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	if publicURL != "" {
+		if cfg.PublicURL, err = handlers.ParsePublicURL(publicURL); err != nil {
+			return fmt.Errorf("%w: -public-url: %v", errUsage, err)
+		}
 	}
 	cfg.NoUsageCounts = !*countUsage
 	if cfg.TrustedProxies, err = parseCIDRs(proxies); err != nil {

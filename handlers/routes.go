@@ -22,6 +22,10 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 		LogErrorFunc: recovered, DisableErrorHandler: true,
 	}))
 
+	if s.PublicURL != nil {
+		e.Use(publicHost(s.PublicURL))
+	}
+
 	e.GET("/healthz", s.healthz)
 	e.HEAD("/healthz", s.healthz)
 	// On the main listener for simplicity; the README says to keep it private at the proxy.

@@ -5,6 +5,7 @@ package handlers
 import (
 	"log/slog"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -40,6 +41,8 @@ type Deps struct {
 	Now func() time.Time
 	// TrustedProxies are the peers whose X-Forwarded-For names the client; none by default.
 	TrustedProxies []*net.IPNet
+	// PublicURL, if set, is the only address keyport answers at (see publicHost).
+	PublicURL *url.URL
 	// BcryptCost for new passwords; tests lower it to keep signups fast.
 	BcryptCost int
 }
