@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,54 +12,125 @@ import (
 
 	"keyport/keyauth"
 	"keyport/metrics"
+	"keyport/ratelimit"
 	"keyport/usage"
 )
 
 const apiKeyCtx = "api_key"
 
-// keyFailures maps each verification error to its metric outcome and API error.
-var keyFailures = []struct {
-	err           error
-	outcome       string
-	status        int
-	code, message string
-}{
-	{keyauth.ErrMissing, metrics.OutcomeMissing, http.StatusUnauthorized, "api_key_required", "API Key required"},
-	{keyauth.ErrInvalid, metrics.OutcomeInvalid, http.StatusForbidden, "invalid_api_key", "Invalid API Key"},
-	{keyauth.ErrRevoked, metrics.OutcomeRevoked, http.StatusForbidden, "api_key_revoked", "Invalid API Key"},
-	{keyauth.ErrExpired, metrics.OutcomeExpired, http.StatusForbidden, "api_key_expired", "Invalid API Key"},
+// Verdict codes, as POST /api/v1/keys/verify reports them.
+const (
+	CodeValid             = "VALID"
+	CodeNotFound          = "NOT_FOUND"
+	CodeRevoked           = "REVOKED"
+	CodeExpired           = "EXPIRED"
+	CodeRateLimited       = "RATE_LIMITED"
+	CodeInsufficientScope = "INSUFFICIENT_SCOPE"
+)
+
+// verdict is the outcome of checking one presented key.
+type verdict struct {
+	Code    string
+	Key     keyauth.Key // set unless Code is CodeNotFound
+	Missing bool        // no key was presented at all (Code is CodeNotFound)
+	// Limit is the rate limiter's decision; nil when the key was refused before the
+	// limiter, or nothing is limited.
+	Limit *ratelimit.Decision
+	Scope string // the first required scope the key lacks
+}
+
+// checkKey is the one place a presented key is judged, for the products API, verify and
+// forward auth alike, in the SPEC's order: exists → revoked → expired → rate limit →
+// scopes. org, when set, is the only organization whose keys exist for the caller. A key
+// that gets as far as the limiter counts against its rate limit and is noted as used.
+func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string, now time.Time) (verdict, error) {
+	k, err := s.Keys.Verify(ctx, raw, now)
+	if err == nil && org != "" && k.OrgID != org {
+		err = keyauth.ErrInvalid
+	}
+	v := verdict{Key: k}
+	switch {
+	case err == nil:
+	case errors.Is(err, keyauth.ErrMissing):
+		s.keyChecked("", metrics.OutcomeMissing, now)
+		return verdict{Code: CodeNotFound, Missing: true}, nil
+	case errors.Is(err, keyauth.ErrInvalid):
+		s.keyChecked("", metrics.OutcomeInvalid, now)
+		return verdict{Code: CodeNotFound}, nil
+	case errors.Is(err, keyauth.ErrRevoked):
+		s.keyChecked(k.ID, metrics.OutcomeRevoked, now)
+		v.Code = CodeRevoked
+		return v, nil
+	case errors.Is(err, keyauth.ErrExpired):
+		s.keyChecked(k.ID, metrics.OutcomeExpired, now)
+		v.Code = CodeExpired
+		return v, nil
+	default:
+		s.keyChecked("", metrics.OutcomeError, now)
+		return verdict{}, err
+	}
+	s.Usage.Note(k.ID, now)
+	// Rate limited before the scope check: every request with a good key counts, and every
+	// answer to one carries the RateLimit-* headers.
+	if s.Limiter != nil {
+		d := s.Limiter.Allow(k.ID, now)
+		v.Limit = &d
+		if !d.Allowed {
+			s.keyChecked(k.ID, metrics.OutcomeRateLimited, now)
+			v.Code = CodeRateLimited
+			return v, nil
+		}
+	}
+	for _, scope := range scopes {
+		if !k.HasScope(scope) {
+			s.keyChecked(k.ID, metrics.OutcomeInsufficientScope, now)
+			v.Code, v.Scope = CodeInsufficientScope, scope
+			return v, nil
+		}
+	}
+	s.keyChecked(k.ID, metrics.OutcomeOK, now)
+	v.Code = CodeValid
+	return v, nil
+}
+
+// apiError is the products API's answer to a refused verdict, nil for a valid one. h gets
+// the RateLimit-* headers (and Retry-After when limited).
+func (v verdict) apiError(h http.Header) error {
+	if v.Limit != nil {
+		setRateLimitHeaders(h, *v.Limit)
+	}
+	switch v.Code {
+	case CodeValid:
+		return nil
+	case CodeNotFound:
+		if v.Missing {
+			return apiError(http.StatusUnauthorized, "api_key_required", "API Key required")
+		}
+		return apiError(http.StatusForbidden, "invalid_api_key", "Invalid API Key")
+	case CodeRevoked:
+		return apiError(http.StatusForbidden, "api_key_revoked", "Invalid API Key")
+	case CodeExpired:
+		return apiError(http.StatusForbidden, "api_key_expired", "Invalid API Key")
+	case CodeRateLimited:
+		return rateLimited(*v.Limit)
+	}
+	return apiError(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+v.Scope+" scope")
 }
 
 // requireKey authenticates an API request by its key (x-api-key, or Authorization:
 // Bearer) and checks it holds scope. Cookies play no part here.
 func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
+	scopes := []string{scope}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			now := s.Now()
-			k, err := s.Keys.Verify(c.Request().Context(), keyFromRequest(c.Request()), now)
+			v, err := s.checkKey(c.Request().Context(), keyFromRequest(c.Request()), "", scopes, s.Now())
 			if err != nil {
-				for _, f := range keyFailures {
-					if errors.Is(err, f.err) {
-						s.keyChecked(k.ID, f.outcome, now)
-						return apiError(f.status, f.code, f.message)
-					}
-				}
-				s.keyChecked("", metrics.OutcomeError, now)
 				return err
 			}
-			s.Usage.Note(k.ID, now)
-			// Rate limited before the scope check: every request with a valid key counts,
-			// and every answer to one carries the RateLimit-* headers.
-			if err := s.rateLimit(c, k.ID, now); err != nil {
-				s.keyChecked(k.ID, metrics.OutcomeRateLimited, now)
+			if err := v.apiError(c.Response().Header()); err != nil {
 				return err
 			}
-			if !k.HasScope(scope) {
-				s.keyChecked(k.ID, metrics.OutcomeInsufficientScope, now)
-				return apiError(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+scope+" scope")
-			}
-			s.keyChecked(k.ID, metrics.OutcomeOK, now)
-			c.Set(apiKeyCtx, k)
+			c.Set(apiKeyCtx, v.Key)
 			return next(c)
 		}
 	}
@@ -103,6 +176,18 @@ func keyFromRequest(r *http.Request) string {
 func keyFrom(c echo.Context) keyauth.Key {
 	k, _ := c.Get(apiKeyCtx).(keyauth.Key)
 	return k
+}
+
+// setRateLimitHeaders reports d in RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset (whole seconds, rounded up, until the key's full burst is back), and in
+// Retry-After (whole seconds until one more request is allowed) when d refused.
+func setRateLimitHeaders(h http.Header, d ratelimit.Decision) {
+	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
+	if !d.Allowed {
+		h.Set("Retry-After", strconv.Itoa(retryAfter(d)))
+	}
 }
 
 // productPath guards GET /api/products/:id before the key check. Echo lets a parameter

@@ -36,17 +36,31 @@ func product(id, name string, cents, createdAt int64) Product {
 		ID:        id,
 		Name:      name,
 		Price:     json.Number(parse.FormatCents(cents)),
-		CreatedAt: time.UnixMilli(createdAt).UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		CreatedAt: apiTime(createdAt),
 	}
 }
 
-func (s *Server) createProduct(c echo.Context) error {
+// readBody reads an API request's body, at most maxBody bytes.
+func readBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
 	if err != nil {
-		return apiError(http.StatusBadRequest, "invalid_json", "The request body could not be read")
+		return nil, apiError(http.StatusBadRequest, "invalid_json", "The request body could not be read")
 	}
 	if len(body) > maxBody {
-		return apiError(http.StatusRequestEntityTooLarge, "body_too_large", "Request body must be at most 64 KiB")
+		return nil, apiError(http.StatusRequestEntityTooLarge, "body_too_large", "Request body must be at most 64 KiB")
+	}
+	return body, nil
+}
+
+// apiTime formats a Unix-ms time as the API's RFC 3339 UTC.
+func apiTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+func (s *Server) createProduct(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
 	}
 	in, err := parse.Product(body)
 	if err != nil {

@@ -42,6 +42,11 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	e.GET("/api/products/:id", s.getProduct, productPath, read)
 	e.GET("/api/openapi.json", serveOpenAPI)
 
+	// Key service: the organization's other services ask about their clients' keys, with
+	// a root key.
+	e.POST("/api/v1/keys/verify", s.verifyKey, s.requireKey(keyauth.ScopeKeysVerify))
+	e.GET("/api/v1/forward-auth", s.forwardAuth)
+
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
 	// because an Echo group with middleware at prefix "" would also catch /api's 404s.
 	web := []echo.MiddlewareFunc{pageGuard, echo.WrapMiddleware(s.loadAndSave), sameOrigin(), s.loadMember}

@@ -48,6 +48,7 @@ var (
 type Key struct {
 	ID        string
 	OrgID     string
+	Name      string
 	Scopes    string // space-separated
 	ExpiresAt int64  // Unix ms; 0 = never
 	RevokedAt int64  // Unix ms; 0 = active
@@ -88,7 +89,7 @@ type Verifier struct {
 	epoch    int64
 }
 
-// maxCached bounds memory: about 150 bytes an entry, so ~10 MB at the limit.
+// maxCached bounds memory: about 250 bytes an entry with a long name, so ~16 MB at the limit.
 const maxCached = 65536
 
 // NewVerifier returns a Verifier reading through q (ideally prepared on the read pool).
@@ -130,7 +131,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 		case err != nil:
 			return Key{}, err
 		}
-		k = Key{ID: row.ID, OrgID: row.OrgID, Scopes: row.Scopes,
+		k = Key{ID: row.ID, OrgID: row.OrgID, Name: row.Name, Scopes: row.Scopes,
 			ExpiresAt: row.ExpiresAt.Int64, RevokedAt: row.RevokedAt.Int64}
 		v.store(gen, h, &k)
 	}

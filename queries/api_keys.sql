@@ -3,7 +3,7 @@ INSERT INTO api_keys (id, org_id, name, hash, hint, scopes, created_at, created_
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: GetAPIKeyByHash :one
-SELECT id, org_id, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?;
+SELECT id, org_id, name, scopes, expires_at, revoked_at FROM api_keys WHERE hash = sqlc.arg(hash);
 
 -- name: GetAPIKey :one
 SELECT * FROM api_keys WHERE org_id = ? AND id = ?;

@@ -73,12 +73,13 @@ func (q *Queries) GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (ApiKey, e
 }
 
 const getAPIKeyByHash = `-- name: GetAPIKeyByHash :one
-SELECT id, org_id, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?
+SELECT id, org_id, name, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?1
 `
 
 type GetAPIKeyByHashRow struct {
 	ID        string
 	OrgID     string
+	Name      string
 	Scopes    string
 	ExpiresAt sql.NullInt64
 	RevokedAt sql.NullInt64
@@ -90,6 +91,7 @@ func (q *Queries) GetAPIKeyByHash(ctx context.Context, hash []byte) (GetAPIKeyBy
 	err := row.Scan(
 		&i.ID,
 		&i.OrgID,
+		&i.Name,
 		&i.Scopes,
 		&i.ExpiresAt,
 		&i.RevokedAt,

@@ -139,7 +139,7 @@ func New(t testing.TB, opts ...Option) *App {
 		t.Fatal(err)
 	}
 	ta := &App{App: a, DBPath: cfg.DBPath, Clock: clock, Logs: logs, cfg: cfg, logger: logger}
-	ta.HTTP = httptest.NewServer(a.Echo)
+	ta.HTTP = httptest.NewServer(LoadContract(t).checkAPI(t, a.Echo))
 	ta.URL = ta.HTTP.URL
 	t.Cleanup(func() {
 		ta.HTTP.Close()

@@ -76,3 +76,20 @@ func clip(s string, n int) string {
 	}
 	return string(r)
 }
+
+// ScopeQuery parses forward auth's ?scopes=a,b: the scopes a key must all hold. Each must
+// be well-formed, so that a typo in a proxy's configuration is an error, not a route that
+// refuses every key.
+func ScopeQuery(s string) ([]string, error) {
+	var out []string
+	for scope := range strings.SplitSeq(s, ",") {
+		if scope = strings.TrimSpace(scope); scope == "" {
+			continue
+		}
+		if !customScope.MatchString(scope) {
+			return nil, fmt.Errorf("%w: scopes: “%s” %v", ErrInvalidRequest, clip(scope, 64), ErrScopeInvalid)
+		}
+		out = append(out, scope)
+	}
+	return out, nil
+}

@@ -1,0 +1,87 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport/handlers/parse"
+	"keyport/keyauth"
+)
+
+// Forward auth's headers.
+const (
+	headerRootKey = "X-Keyport-Root-Key"
+	// headerError repeats a refusal's JSON body, for proxies that drop the body of the
+	// auth answer (nginx's auth_request) yet can copy its headers.
+	headerError = "X-Keyport-Error"
+)
+
+// forwardAuth answers GET /api/v1/forward-auth for a reverse proxy: the proxy's root key
+// in X-Keyport-Root-Key, the client's own headers with the client's key. 204 with the
+// key's identity for the proxy to pass upstream, or exactly the products API's refusal.
+//
+// The root key is not rate limited here: every request to the proxy comes with it, so
+// its limit would be the whole site's. Each call counts against the client's key.
+func (s *Server) forwardAuth(c echo.Context) error {
+	err := s.forwardAuthCheck(c)
+	if err != nil {
+		if body, jerr := json.Marshal(toAPIError(err)); jerr == nil {
+			c.Response().Header().Set(headerError, asciiJSON(body))
+		}
+	}
+	return err
+}
+
+func (s *Server) forwardAuthCheck(c echo.Context) error {
+	ctx := c.Request().Context()
+	now := s.Now()
+	root, err := s.Keys.Verify(ctx, strings.TrimSpace(c.Request().Header.Get(headerRootKey)), now)
+	switch {
+	case errors.Is(err, keyauth.ErrMissing):
+		return apiError(http.StatusUnauthorized, "root_key_required", "Root key required in "+headerRootKey)
+	case errors.Is(err, keyauth.ErrInvalid), errors.Is(err, keyauth.ErrRevoked), errors.Is(err, keyauth.ErrExpired):
+		return apiError(http.StatusForbidden, "invalid_root_key", "Invalid root key")
+	case err != nil:
+		return err
+	case !root.HasScope(keyauth.ScopeKeysVerify):
+		return apiError(http.StatusForbidden, "invalid_root_key", "The root key lacks the "+keyauth.ScopeKeysVerify+" scope")
+	}
+	s.Usage.Note(root.ID, now)
+	scopes, err := parse.ScopeQuery(c.QueryParam("scopes"))
+	if err != nil {
+		return err
+	}
+	v, err := s.checkKey(ctx, keyFromRequest(c.Request()), root.OrgID, scopes, now)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	if err := v.apiError(h); err != nil {
+		return err
+	}
+	h.Set("X-Keyport-Key-Id", v.Key.ID)
+	h.Set("X-Keyport-Key-Name", headerText(v.Key.Name))
+	h.Set("X-Keyport-Org-Id", v.Key.OrgID)
+	h.Set("X-Keyport-Scopes", v.Key.Scopes)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// headerText makes a key name safe for a header, which carries ASCII only: UTF-8 bytes
+// outside printable ASCII, and %, are percent-encoded ("Caf%C3%A9"), so plain names read
+// as they are and any name decodes back exactly.
+func headerText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
