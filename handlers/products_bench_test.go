@@ -4,8 +4,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"keyport/app"
 	"keyport/testapp"
@@ -45,6 +47,42 @@ func BenchmarkCreateProduct(b *testing.B) {
 	for b.Loop() {
 		serveAPI(b, a, http.MethodPost, "/api/products", key, widget, http.StatusCreated)
 	}
+}
+
+// BenchmarkCreateProductUsage sends BenchmarkCreateProduct's request to two apps in
+// turn, one with per-key usage counting on (as keyport ships) and one with it off
+// (-key-usage=false), timing each request: alternating request by request, drift in the
+// machine's load weighs on both alike. It reports each one's median (a checkpoint or a
+// neighbour's burst stalls single requests, which would swamp a mean) and their ratio,
+// counted / not counted.
+func BenchmarkCreateProductUsage(b *testing.B) {
+	on := testapp.New(b, highRateLimit)
+	off := testapp.New(b, highRateLimit, func(c *app.Config) { c.NoUsageCounts = true })
+	keyOn, _ := on.Signup(b, "bench@example.com").CreateKey("bench")
+	keyOff, _ := off.Signup(b, "bench@example.com").CreateKey("bench")
+	var counted, notCounted []time.Duration
+	send := func(a *testapp.App, key string, times *[]time.Duration) {
+		t0 := time.Now()
+		serveAPI(b, a, http.MethodPost, "/api/products", key, widget, http.StatusCreated)
+		*times = append(*times, time.Since(t0))
+	}
+	for b.Loop() {
+		if len(counted)%2 == 0 {
+			send(on, keyOn, &counted)
+			send(off, keyOff, &notCounted)
+		} else {
+			send(off, keyOff, &notCounted)
+			send(on, keyOn, &counted)
+		}
+	}
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2].Nanoseconds())
+	}
+	c, n := median(counted), median(notCounted)
+	b.ReportMetric(c, "counted-ns/req")
+	b.ReportMetric(n, "not-counted-ns/req")
+	b.ReportMetric(c/n, "ratio")
 }
 
 // BenchmarkListProducts reads the first page of products through the whole router.

@@ -188,6 +188,14 @@ type result struct {
 // Ref names a row in the same dataset.
 type Ref struct{ Scenario, Server string }
 
+// The counting's cost: the valid-key POST with per-key usage counting on, as keyport
+// ships, against a second keyport process with it off (-key-usage=false).
+const (
+	usageOn  = "POST /api/products, usage counted"
+	usageOff = "POST /api/products, usage not counted"
+	noUsage  = "keyport -key-usage=false"
+)
+
 // groups lists the rows by the group they are measured in: the rows of a group take turns
 // within one stretch of time, so each is compared with its baseline under the same load
 // from everything else on the machine.
@@ -208,6 +216,10 @@ func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
 		{
 			{"POST /api/products", kp(target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201}), vsFloor("POST /api/products")},
 			{"POST /api/products", fl(target{method: "POST", path: "/products", body: body, keys: m.KeysFile, status: 201}), nil},
+		},
+		{
+			{usageOn, kp(target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201}), &ref{usageOff, noUsage}},
+			{usageOff, target{server: noUsage, method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201}, nil},
 		},
 		{
 			{"GET first page", kp(target{method: "GET", path: "/api/products", keys: m.KeysFile, status: 200}), vsFloor("GET first page")},
@@ -251,6 +263,15 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 		return nil, err
 	}
 	defer kp.stop()
+	// The same binary and database with per-key usage counting off: the baseline of the
+	// counting's cost.
+	quietAddr, quietPP := freeAddr(), freeAddr()
+	quiet, err := start(c, filepath.Join(work, "keyport-no-usage.log"), []string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_PPROF=" + quietPP, "KEYPORT_BENCH_ROOT=" + c.root, "KEYPORT_KEY_USAGE=false"},
+		c.keyport, "serve", "-addr", quietAddr, "-db", db)
+	if err != nil {
+		return nil, err
+	}
+	defer quiet.stop()
 	flArgs := []string{"-addr", flAddr, "-db", db, "-org", m.OrgID, "-key", m.KeyID}
 	if c.profile {
 		flArgs = append(flArgs, "-pprof", flppAddr)
@@ -262,6 +283,9 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 	defer fl.stop()
 	if err := waitUp(ctx, "http://"+kpAddr+"/healthz"); err != nil {
 		return nil, fmt.Errorf("keyport: %w (log: %s)", err, kp.log)
+	}
+	if err := waitUp(ctx, "http://"+quietAddr+"/healthz"); err != nil {
+		return nil, fmt.Errorf("keyport without usage counting: %w (log: %s)", err, quiet.log)
 	}
 	if err := waitUp(ctx, "http://"+flAddr+"/nowork"); err != nil {
 		return nil, fmt.Errorf("floor: %w (log: %s)", err, fl.log)
@@ -275,7 +299,8 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 	servers := map[string]struct {
 		p           *proc
 		base, pprof string
-	}{"keyport": {kp, "http://" + kpAddr, ppAddr}, "floor": {fl, "http://" + flAddr, flppAddr}}
+	}{"keyport": {kp, "http://" + kpAddr, ppAddr}, "floor": {fl, "http://" + flAddr, flppAddr},
+		noUsage: {quiet, "http://" + quietAddr, quietPP}}
 
 	var results []result
 	for _, g := range groups(m, unknown, badsum, cookie) {
@@ -305,7 +330,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 				r, srv := g[i], servers[g[i].t.server]
 				var prof string
 				if c.profile {
-					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), r.t.server, round))
+					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), slug(r.t.server), round))
 				}
 				cpu0, err := srv.p.cpuTime()
 				if err != nil {
