@@ -96,7 +96,7 @@ func TestAccessibility(t *testing.T) {
 	tb.createKeyInDialog("Production backend")
 	tb.checkA11y("key dialog")
 	tb.do("close the key dialog",
-		chromedp.Click(chromedp.CSS("#modal .modal-footer [data-close-modal]")),
+		chromedp.Click(chromedp.CSS("#modal [data-done]")),
 		chromedp.WaitNotVisible(chromedp.CSS("#modal")),
 	)
 
@@ -118,7 +118,9 @@ func TestAccessibility(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#modal #new-key")),
 	)
 	tb.checkA11y("rolled key dialog")
-	tb.do("press Escape", chromedp.KeyEvent("\u001b"), chromedp.WaitNotVisible(chromedp.CSS("#modal")))
+	tb.do("press Escape", chromedp.KeyEvent("\u001b"), chromedp.WaitVisible(chromedp.CSS("#close-confirm")))
+	tb.checkA11y("rolled key dialog asking before it closes")
+	tb.do("press Escape again", chromedp.KeyEvent("\u001b"), chromedp.WaitNotVisible(chromedp.CSS("#modal")))
 
 	id := get(tb, "read a key id", chromedp.AttributeValue(chromedp.CSS(`#keys-tbody tr.key-row[data-status="active"]`), "id")).Value
 	id = strings.TrimPrefix(id, "key-")

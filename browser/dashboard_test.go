@@ -117,7 +117,7 @@ func TestDashboard(t *testing.T) {
 		}},
 		{"4 closing the dialog leaves the new row, without a reload", func(tb *tab) {
 			tb.do("press Done",
-				chromedp.Click(chromedp.CSS("#modal .modal-footer [data-close-modal]")),
+				chromedp.Click(chromedp.CSS("#modal [data-done]")),
 				chromedp.WaitNotVisible(chromedp.CSS("#modal")),
 			)
 			tb.requireNoReload()

@@ -17,7 +17,13 @@ func TestKeyboard(t *testing.T) {
 	tb.signup("alan@example.com", "Bletchley")
 	tb.openCreateDialog()
 	tb.createKeyInDialog("Staging")
-	tb.do("close the key dialog", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.CSS("#modal")))
+	// The key was not copied: the first Escape asks, the second closes.
+	tb.do("close the key dialog",
+		chromedp.KeyEvent(kb.Escape),
+		chromedp.WaitVisible(chromedp.CSS("#close-confirm")),
+		chromedp.KeyEvent(kb.Escape),
+		chromedp.WaitNotVisible(chromedp.CSS("#modal")),
+	)
 
 	const createButton = "#create-key-button"
 	const revokeButton = `#keys-tbody button[aria-label="Revoke Staging"]`

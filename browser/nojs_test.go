@@ -52,7 +52,7 @@ func TestWithoutJavaScript(t *testing.T) {
 	}
 
 	tb.do(`press "Done"`,
-		chromedp.Click(chromedp.CSS("main .modal-footer a")),
+		chromedp.Click(chromedp.CSS("main [data-done]")),
 		chromedp.WaitVisible(chromedp.CSS("#keys-tbody tr.key-row")),
 	)
 	if got, want := tb.path(), dashboardPath; got != want {
@@ -88,6 +88,36 @@ func TestWithoutJavaScript(t *testing.T) {
 	}
 	if resp, body := a.API(t, http.MethodPost, "/api/products/create", key, `{"name":"Widget","price":1}`); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("POST /api/products/create with the revoked key: %d %s, want 403", resp.StatusCode, body)
+	}
+	if errs := tb.consoleErrors(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestWithoutJavaScriptReloadMakesNoSecondKey reloads the page that shows a new key: the
+// browser sends the form again, and no second key is made or shown.
+func TestWithoutJavaScriptReloadMakesNoSecondKey(t *testing.T) {
+	a := testapp.New(t, realTime)
+	tb := newTab(t, a)
+	tb.disableJavaScript()
+	tb.signup("grace@example.com", "Compilers Inc")
+	tb.do("create a key",
+		chromedp.Click(chromedp.CSS("#create-key-button")),
+		chromedp.WaitVisible(chromedp.CSS("main #key-name")),
+		chromedp.SendKeys(chromedp.CSS("main #key-name"), "Cron job"),
+		chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("main #new-key")),
+	)
+	key := tb.text("main #new-key")
+	tb.do("reload the key page", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#keys-tbody tr.key-row")))
+	if got := get(tb, "read the flash", chromedp.TextContent(chromedp.CSS(".toast"))); !strings.Contains(got, "no second key was created") {
+		t.Errorf("after the reload the page says %q, want that no second key was created", got)
+	}
+	if n := eval[int](tb, `document.querySelectorAll('#keys-tbody tr.key-row').length`); n != 1 {
+		t.Errorf("after the reload the list has %d keys, want 1", n)
+	}
+	if html := get(tb, "read the page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, key) {
+		t.Error("the page after the reload shows the key")
 	}
 	if errs := tb.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))

@@ -38,6 +38,13 @@ func TestScreenshots(t *testing.T) {
 	)
 	tb.screenshot("dashboard.png")
 
+	tb.do("use a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#keys-tbody .badge-revoked")),
+		chromedp.MouseEvent(chromedp.MouseMoved, 0, 0), chromedp.Blur(chromedp.CSS("body")))
+	tb.screenshot("dashboard-phone.png")
+	tb.do("use a 2× desktop viewport", chromedp.EmulateViewport(1280, 760, chromedp.EmulateScale(2)),
+		chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#keys-tbody .badge-revoked")))
+
 	tb.openCreateDialog()
 	tb.createKeyInDialog("Checkout service")
 	tb.do("settle the dialog", chromedp.MouseEvent(chromedp.MouseMoved, 0, 0),

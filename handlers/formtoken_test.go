@@ -120,7 +120,7 @@ func TestCreateKeepsTheListFilter(t *testing.T) {
 			if rowStatus(body, revoked) != "" {
 				t.Error("the list after the create shows the revoked key the filter hides")
 			}
-			if !strings.Contains(body, `href="/dashboard/integrations/api?status=active" data-close-modal>Done`) {
+			if !strings.Contains(body, `href="/dashboard/integrations/api?status=active" data-close-modal data-done>Done`) {
 				t.Error("Done does not lead back to the filtered list")
 			}
 		})

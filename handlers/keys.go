@@ -135,15 +135,17 @@ func (s *Server) createKey(c echo.Context) error {
 // showNewKey renders the one response that ever contains the full key; replaces is the
 // rolled key it replaces, if any.
 func (s *Server) showNewKey(c echo.Context, created org.CreatedKey, replaces *KeyRow) error {
+	showRevoked := !hideRevoked(listFilter(c))
 	page := KeyCreated{
 		Layout:   s.layout(c, "Your API Key", "keys"),
 		Key:      created.Key,
 		Row:      keyRow(created.Row, s.Now()),
 		Replaces: replaces,
+		List:     KeysPage{ShowRevoked: showRevoked}, // where Done leads
 	}
 	// htmx also swaps in the list behind the dialog; the full page has no list.
 	if isHTMX(c) {
-		list, err := s.listKeys(c, !hideRevoked(listFilter(c)))
+		list, err := s.listKeys(c, showRevoked)
 		if err != nil {
 			return err
 		}

@@ -171,7 +171,7 @@ func TestProductsPage(t *testing.T) {
 	hintRE := regexp.MustCompile(`<code class="hint">kp_[0-9A-Za-z]{4}…[0-9A-Za-z]{4}</code>`)
 	for i, w := range want {
 		row := rows[i][1]
-		for _, s := range []string{"<td>" + w.name + "</td>", `<td class="price">` + w.price + "</td>", w.key} {
+		for _, s := range []string{`title="` + w.name + `">` + w.name + "</span>", `data-label="Price">` + w.price + "</td>", w.key} {
 			if !strings.Contains(row, s) {
 				t.Errorf("row %d lacks %q:\n%s", i, s, row)
 			}
@@ -212,7 +212,7 @@ func TestProductsPagePaging(t *testing.T) {
 	if got, want := strings.Count(body, `class="product-row"`), 3; got != want {
 		t.Errorf("second page: %d rows, want %d", got, want)
 	}
-	for _, name := range []string{"<td>p0</td>", "<td>p1</td>", "<td>p2</td>"} {
+	for _, name := range []string{`">p0</span>`, `">p1</span>`, `">p2</span>`} {
 		if !strings.Contains(body, name) {
 			t.Errorf("second page lacks %s", name)
 		}

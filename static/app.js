@@ -13,6 +13,7 @@
   let lastFocused = null; // fallback opener: Safari does not focus buttons on click
   let toastHome = null;   // where #toasts lived before a dialog borrowed it
   let closedByServer = false; // a closeModal reply is in flight: its swap must not reopen
+  let keyCopied = false;      // the key the dialog reveals was copied
 
   document.addEventListener('focusin', (e) => {
     if (!$('modal') || !$('modal').contains(e.target)) lastFocused = e.target;
@@ -39,7 +40,27 @@
       m.showModal();
     }
     const body = $('modal-body');
+    if ($('new-key')) keyCopied = false;
     focusFirst([body.querySelector('[autofocus]'), body.querySelector(FOCUSABLE)]);
+  });
+
+  // A revealed key is shown once: an Escape or a click outside (easily a slip) asks
+  // first if it was not copied. Done closes without asking. A second Escape closes:
+  // the browser lets a page hold a dialog open only once per user action.
+  function mustAsk() {
+    const ask = $('close-confirm');
+    return !!$('new-key') && !keyCopied && !!ask && ask.hidden;
+  }
+  function askBeforeClose(show) {
+    const ask = $('close-confirm');
+    const done = $('modal').querySelector('[data-done]');
+    if (!ask) return;
+    ask.hidden = !show;
+    if (done) done.hidden = show;
+    focusFirst(show ? [ask.querySelector('[data-keep-open]')] : [$('modal').querySelector('button[data-copy]')]);
+  }
+  document.addEventListener('copy', (e) => {
+    if ($('new-key') && $('modal').contains(e.target)) keyCopied = true;
   });
   // The toasts an open dialog borrowed go back to the page.
   function returnToasts() {
@@ -69,7 +90,13 @@
   });
   // Escape: `cancel` comes right before the dialog closes.
   document.addEventListener('cancel', (e) => {
-    if (e.target.id === 'modal') forgetContent();
+    if (e.target.id !== 'modal') return;
+    if (mustAsk() && e.cancelable) {
+      e.preventDefault();
+      askBeforeClose(true);
+      return;
+    }
+    forgetContent();
   }, true);
 
   // `close` does not bubble; the capture phase still sees it.
@@ -104,7 +131,10 @@
       e.preventDefault();
       closeModal();
       forgetContent();
+    } else if (e.target.closest('[data-keep-open]')) {
+      askBeforeClose(false);
     } else if (pressedBackdrop && $('modal') && $('modal').open && onBackdrop($('modal'), e)) {
+      if (mustAsk()) return void askBeforeClose(true);
       closeModal();
       forgetContent();
     }
@@ -173,6 +203,8 @@
     if (!src) return;
     try {
       await navigator.clipboard.writeText(src.textContent.trim());
+      keyCopied = true;
+      if ($('close-confirm') && !$('close-confirm').hidden) askBeforeClose(false);
       toast('Copied to clipboard', 'success');
       if (!btn.dataset.label) btn.dataset.label = btn.textContent;
       btn.textContent = 'Copied';
