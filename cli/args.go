@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"keyport/database"
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/org"
 	"keyport/queries"
 )
@@ -83,7 +83,7 @@ func writer(db *database.DB, q *queries.Queries) *org.Writer {
 
 // emailFlag validates an --email value.
 func emailFlag(s string) (string, error) {
-	addr, err := parse.Email(s)
+	addr, err := input.Email(s)
 	if err != nil {
 		return "", fmt.Errorf("%w: --email: %v", errUsage, err)
 	}

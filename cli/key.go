@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/keyauth"
 	"keyport/org"
 )
@@ -34,7 +34,7 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	keyName, err := parse.KeyName(*name)
+	keyName, err := input.KeyName(*name)
 	if err != nil {
 		return fmt.Errorf("%w: --name: %v", errUsage, err)
 	}
@@ -44,7 +44,7 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 			submitted = append(submitted, s)
 		}
 	}
-	scopes, err := parse.Scopes(submitted, keyauth.AllScopes)
+	scopes, err := input.Scopes(submitted, keyauth.AllScopes)
 	if err != nil {
 		return fmt.Errorf("%w: --scopes: %v", errUsage, err)
 	}

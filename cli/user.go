@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/org"
 )
 
@@ -31,7 +31,7 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	orgName, err := parse.OrgName(*orgFlag, addr)
+	orgName, err := input.OrgName(*orgFlag, addr)
 	if err != nil {
 		return fmt.Errorf("%w: --org: %v", errUsage, err)
 	}
@@ -39,7 +39,7 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if _, err := parse.NewPassword(password); err != nil {
+	if _, err := input.NewPassword(password); err != nil {
 		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
@@ -81,7 +81,7 @@ func userPassword(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if _, err := parse.NewPassword(password); err != nil {
+	if _, err := input.NewPassword(password); err != nil {
 		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)

@@ -11,6 +11,7 @@ import (
 
 	"keyport/app"
 	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/testapp"
 )
 
@@ -107,9 +108,9 @@ func FuzzSignup(f *testing.F) {
 		form, err := url.ParseQuery(string(accountForm(email, password, org, raw)))
 		valid := err == nil
 		if valid {
-			em, e1 := parse.Email(form.Get("email"))
-			_, e2 := parse.Password(form.Get("password"))
-			_, e3 := parse.OrgName(form.Get("org"), em)
+			em, e1 := input.Email(form.Get("email"))
+			_, e2 := input.Password(form.Get("password"))
+			_, e3 := input.OrgName(form.Get("org"), em)
 			valid = e1 == nil && e2 == nil && e3 == nil
 		}
 		before := rows(t, a.DB.Read, "users")
@@ -162,7 +163,7 @@ func FuzzLogin(f *testing.F) {
 			if form.Get("password") != testapp.Password {
 				t.Fatalf("signed in with password %q", form.Get("password"))
 			}
-			if em, err := parse.Email(form.Get("email")); err != nil || em != "member@example.com" {
+			if em, err := input.Email(form.Get("email")); err != nil || em != "member@example.com" {
 				t.Fatalf("signed in as %q", form.Get("email"))
 			}
 		case http.StatusUnauthorized:

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/org"
 )
 
@@ -30,7 +30,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	ctx := c.Request().Context()
 	m := memberFrom(c)
 	req := c.Request()
-	newPassword, err := parse.NewPassword(req.PostFormValue("new_password"))
+	newPassword, err := input.NewPassword(req.PostFormValue("new_password"))
 	if err != nil {
 		return s.renderAccount(c, http.StatusUnprocessableEntity, err.Error())
 	}

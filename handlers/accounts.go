@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/org"
 	"keyport/queries"
 )
@@ -42,20 +42,20 @@ func (s *Server) signup(c echo.Context) error {
 	// Read from the body only, like every credential (see login).
 	typedEmail, typedOrg := req.PostFormValue("email"), req.PostFormValue("org")
 	page := AuthPage{Layout: s.layout(c, "Create your account", ""),
-		Email: echoField(typedEmail, parse.MaxEmailLen), Org: echoField(typedOrg, parse.MaxOrgNameChars)}
+		Email: echoField(typedEmail, input.MaxEmailLen), Org: echoField(typedOrg, input.MaxOrgNameChars)}
 	fail := func(status int, msg string) error {
 		page.Error = msg
 		return s.render(c, status, "signup", "", page)
 	}
-	email, err := parse.Email(typedEmail)
+	email, err := input.Email(typedEmail)
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
 	}
-	password, err := parse.NewPassword(req.PostFormValue("password"))
+	password, err := input.NewPassword(req.PostFormValue("password"))
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
 	}
-	orgName, err := parse.OrgName(typedOrg, email)
+	orgName, err := input.OrgName(typedOrg, email)
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, err.Error())
 	}
@@ -98,15 +98,15 @@ func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	// Credentials come from the body only: a query string ends up in proxy logs.
 	typed := c.Request().PostFormValue("email")
-	page := AuthPage{Layout: s.layout(c, "Sign in", ""), Email: echoField(typed, parse.MaxEmailLen)}
+	page := AuthPage{Layout: s.layout(c, "Sign in", ""), Email: echoField(typed, input.MaxEmailLen)}
 	ip := c.RealIP()
 	// An invalid address is reported like a wrong password: the form never tells which
 	// half was wrong. It is still counted, under what was typed.
-	email, emailErr := parse.Email(typed)
+	email, emailErr := input.Email(typed)
 	if emailErr != nil {
 		email = typed
-		if len(email) > parse.MaxEmailLen {
-			email = email[:parse.MaxEmailLen]
+		if len(email) > input.MaxEmailLen {
+			email = email[:input.MaxEmailLen]
 		}
 	}
 	// The attempt is counted before bcrypt runs, so parallel guesses cannot all pass a
@@ -132,7 +132,7 @@ func (s *Server) login(c echo.Context) error {
 	pwErr := bcrypt.CompareHashAndPassword(hash, []byte(password))
 	// bcrypt ignores bytes past 72, so a longer password would match a stored one that
 	// is its prefix; no valid password is that long.
-	_, lenErr := parse.Password(password)
+	_, lenErr := input.Password(password)
 	var home string
 	if err == nil {
 		if home, err = s.homeOrg(ctx, user.ID); err != nil {

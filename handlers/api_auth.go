@@ -104,17 +104,17 @@ func (v verdict) apiError(h http.Header) error {
 		return nil
 	case CodeNotFound:
 		if v.Missing {
-			return apiError(http.StatusUnauthorized, "api_key_required", "API Key required")
+			return errAPIKeyRequired
 		}
-		return apiError(http.StatusForbidden, "invalid_api_key", "Invalid API Key")
+		return errInvalidAPIKey
 	case CodeRevoked:
-		return apiError(http.StatusForbidden, "api_key_revoked", "Invalid API Key")
+		return errAPIKeyRevoked
 	case CodeExpired:
-		return apiError(http.StatusForbidden, "api_key_expired", "Invalid API Key")
+		return errAPIKeyExpired
 	case CodeRateLimited:
-		return rateLimited(*v.Limit)
+		return errRateLimited(*v.Limit)
 	}
-	return apiError(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+v.Scope+" scope")
+	return errInsufficientScope(v.Scope)
 }
 
 // requireKey authenticates an API request by its key (x-api-key, or Authorization:

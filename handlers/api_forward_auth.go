@@ -43,13 +43,13 @@ func (s *Server) forwardAuthCheck(c echo.Context) error {
 	root, err := s.Keys.Verify(ctx, strings.TrimSpace(c.Request().Header.Get(headerRootKey)), now)
 	switch {
 	case errors.Is(err, keyauth.ErrMissing):
-		return apiError(http.StatusUnauthorized, "root_key_required", "Root key required in "+headerRootKey)
+		return errRootKeyRequired
 	case errors.Is(err, keyauth.ErrInvalid), errors.Is(err, keyauth.ErrRevoked), errors.Is(err, keyauth.ErrExpired):
-		return apiError(http.StatusForbidden, "invalid_root_key", "Invalid root key")
+		return errInvalidRootKey
 	case err != nil:
 		return err
 	case !root.HasScope(keyauth.ScopeKeysVerify):
-		return apiError(http.StatusForbidden, "invalid_root_key", "The root key lacks the "+keyauth.ScopeKeysVerify+" scope")
+		return errRootKeyNoVerify
 	}
 	s.Usage.Note(root.ID, now)
 	scopes, err := parse.ScopeQuery(c.QueryParam("scopes"))

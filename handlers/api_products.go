@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/queries"
 	"keyport/randid"
 )
@@ -44,10 +45,10 @@ func product(id, name string, cents, createdAt int64) Product {
 func readBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
 	if err != nil {
-		return nil, apiError(http.StatusBadRequest, "invalid_json", "The request body could not be read")
+		return nil, errAPIBodyUnreadable
 	}
 	if len(body) > maxBody {
-		return nil, apiError(http.StatusRequestEntityTooLarge, "body_too_large", "Request body must be at most 64 KiB")
+		return nil, errAPIBodyTooLarge
 	}
 	return body, nil
 }
@@ -85,7 +86,7 @@ func (s *Server) listProducts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := parse.Cursor(c.QueryParam("cursor"))
+	before, err := input.Cursor(c.QueryParam("cursor"))
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func (s *Server) listProducts(c echo.Context) error {
 	out := ProductList{Data: make([]Product, 0, len(rows))}
 	if len(rows) > limit {
 		rows = rows[:limit]
-		next := parse.EncodeCursor(rows[len(rows)-1].Seq)
+		next := input.EncodeCursor(rows[len(rows)-1].Seq)
 		out.NextCursor = &next
 	}
 	for _, r := range rows {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,6 +11,9 @@ import (
 
 	"keyport/database"
 	"keyport/handlers/parse"
+	"keyport/input"
+	"keyport/keyauth"
+	"keyport/ratelimit"
 )
 
 // Application errors; handlers return them (wrapped with %w where useful) and
@@ -28,6 +32,34 @@ func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 func apiError(status int, code, msg string) *APIError {
 	return &APIError{Status: status, Code: code, Message: msg}
 }
+
+// The API's error answers that are always the same. Every error body the API sends is
+// built in this file: these, the two below, and what toAPIError maps errors to.
+var (
+	errAPIKeyRequired    = apiError(http.StatusUnauthorized, "api_key_required", "API Key required")
+	errInvalidAPIKey     = apiError(http.StatusForbidden, "invalid_api_key", "Invalid API Key")
+	errAPIKeyRevoked     = apiError(http.StatusForbidden, "api_key_revoked", "Invalid API Key")
+	errAPIKeyExpired     = apiError(http.StatusForbidden, "api_key_expired", "Invalid API Key")
+	errAPIBodyUnreadable = apiError(http.StatusBadRequest, "invalid_json", "The request body could not be read")
+	errAPIBodyTooLarge   = apiError(http.StatusRequestEntityTooLarge, "body_too_large", "Request body must be at most 64 KiB")
+	errAPINotFound       = apiError(http.StatusNotFound, "not_found", "Not found")
+)
+
+func errInsufficientScope(scope string) *APIError {
+	return apiError(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+scope+" scope")
+}
+
+func errRateLimited(d ratelimit.Decision) *APIError {
+	return apiError(http.StatusTooManyRequests, "rate_limited",
+		fmt.Sprintf("Rate limit exceeded: this key may make %d requests a minute; retry in %d s", d.Limit, retryAfter(d)))
+}
+
+// The forward-auth endpoint's answers about the root key it is given.
+var (
+	errRootKeyRequired = apiError(http.StatusUnauthorized, "root_key_required", "Root key required in "+headerRootKey)
+	errInvalidRootKey  = apiError(http.StatusForbidden, "invalid_root_key", "Invalid root key")
+	errRootKeyNoVerify = apiError(http.StatusForbidden, "invalid_root_key", "The root key lacks the "+keyauth.ScopeKeysVerify+" scope")
+)
 
 // handleError is Echo's error handler: JSON in the API's shape under /api, an HTML page
 // (or fragment for htmx) elsewhere. requestLog logs 5xx errors with the request's line.
@@ -101,18 +133,20 @@ func toAPIError(err error) *APIError {
 		return apiError(http.StatusBadRequest, "invalid_request", "Name and Price are required")
 	case errors.Is(err, parse.ErrInvalidRequest):
 		return apiError(http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), parse.ErrInvalidRequest.Error()+": "))
+	case errors.Is(err, input.ErrCursor):
+		return apiError(http.StatusBadRequest, "invalid_request", err.Error())
 	case errors.Is(err, ErrNotFound):
-		return apiError(http.StatusNotFound, "not_found", "Not found")
+		return errAPINotFound
 	case errors.As(err, &he) && he.Code < 500:
 		// Before IsUnavailable, which formats the error: the router's 404 and 405 are
 		// the cheapest answers keyport gives and should stay so.
 		switch he.Code {
 		case http.StatusNotFound:
-			return apiError(he.Code, "not_found", "Not found")
+			return errAPINotFound
 		case http.StatusMethodNotAllowed:
 			return apiError(he.Code, "method_not_allowed", "Method not allowed")
 		case http.StatusRequestEntityTooLarge:
-			return apiError(he.Code, "body_too_large", "Request body must be at most 64 KiB")
+			return errAPIBodyTooLarge
 		case http.StatusUnsupportedMediaType:
 			return apiError(he.Code, "unsupported_media_type", "Content-Type must be application/json")
 		}

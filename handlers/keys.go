@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/keyauth"
 	"keyport/org"
 	"keyport/queries"
@@ -101,9 +101,9 @@ func (s *Server) createKey(c echo.Context) error {
 	f.FormToken = form.Get("form_token")
 	f.Layout = s.layout(c, "Create new key", "keys")
 
-	name, err := parse.KeyName(form.Get("name"))
-	expiresIn, expErr := parse.ExpiresIn(form.Get("expires_in_days"))
-	scopes, scopeErr := parse.Scopes(append(form["scopes"], strings.Fields(custom)...), keyauth.AllScopes)
+	name, err := input.KeyName(form.Get("name"))
+	expiresIn, expErr := input.ExpiresIn(form.Get("expires_in_days"))
+	scopes, scopeErr := input.Scopes(append(form["scopes"], strings.Fields(custom)...), keyauth.AllScopes)
 	if err = errors.Join(err, expErr, scopeErr); err != nil {
 		f.Error = firstError(err)
 		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)

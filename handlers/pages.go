@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 )
 
 // pageSize is how many rows the dashboard's tables show at a time.
@@ -21,7 +21,7 @@ func listPage[R, V any](c echo.Context, now time.Time, path string, cols int,
 	fetch func(ctx context.Context, before, limit int64) ([]R, error),
 	seq func(R) int64, view func(R, time.Time) V,
 ) ([]V, MoreLink, error) {
-	before, err := parse.Cursor(c.QueryParam("cursor"))
+	before, err := input.Cursor(c.QueryParam("cursor"))
 	if err != nil {
 		return nil, MoreLink{}, echo.NewHTTPError(http.StatusBadRequest, "That page link is not valid.")
 	}
@@ -36,7 +36,7 @@ func listPage[R, V any](c echo.Context, now time.Time, path string, cols int,
 		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		more.URL = path + sep + "cursor=" + parse.EncodeCursor(seq(rows[len(rows)-1]))
+		more.URL = path + sep + "cursor=" + input.EncodeCursor(seq(rows[len(rows)-1]))
 	}
 	out := make([]V, len(rows))
 	for i, r := range rows {

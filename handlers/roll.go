@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/org"
 )
 
@@ -37,7 +37,7 @@ func (s *Server) renderRollForm(c echo.Context, status int, row KeyRow, grace, m
 // the old one keeps working for the chosen grace period and then expires.
 func (s *Server) rollKey(c echo.Context) error {
 	graceField := c.FormValue("grace")
-	grace, err := parse.Grace(graceField)
+	grace, err := input.Grace(graceField)
 	if err != nil {
 		row, rerr := s.ownKey(c)
 		if rerr != nil {

@@ -9,6 +9,7 @@ import (
 
 	"keyport/apikey"
 	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/keyauth"
 	"keyport/org"
 	"keyport/queries"
@@ -150,7 +151,7 @@ type KeyForm struct {
 // CustomScopesMax bounds the custom scopes field: 20 scopes of 64 characters and spaces.
 func (KeyForm) CustomScopesMax() int { return customScopesMax }
 
-const customScopesMax = parse.MaxCustomScopes * 65
+const customScopesMax = input.MaxCustomScopes * 65
 
 // keepFilter makes the form lead back to the list filtered by status.
 func (f *KeyForm) keepFilter(status string) {
@@ -171,8 +172,8 @@ func keyForm(name, expiresIn string, scopes []string, custom string) KeyForm {
 	if r := []rune(custom); len(r) > customScopesMax {
 		custom = string(r[:customScopesMax])
 	}
-	f := KeyForm{Name: echoField(name, parse.MaxKeyNameChars), CustomScopes: custom}
-	for _, d := range parse.ExpiryDays {
+	f := KeyForm{Name: echoField(name, input.MaxKeyNameChars), CustomScopes: custom}
+	for _, d := range input.ExpiryDays {
 		o := Option{Value: strconv.Itoa(d), Label: "Never"}
 		if d > 0 {
 			o.Label = fmt.Sprintf("In %d days", d)
@@ -212,14 +213,14 @@ type KeyConfirm struct {
 
 // graceChoices are the roll dialog's options with selected checked.
 func graceChoices(selected string) []Option {
-	opts := make([]Option, 0, len(parse.GraceChoices))
-	for _, v := range parse.GraceChoices {
+	opts := make([]Option, 0, len(input.GraceChoices))
+	for _, v := range input.GraceChoices {
 		opts = append(opts, Option{Value: v, Label: graceLabel(v), Selected: v == selected})
 	}
 	return opts
 }
 
-// graceLabel names a grace choice (a parse.GraceChoices value).
+// graceLabel names a grace choice (a input.GraceChoices value).
 func graceLabel(v string) string {
 	switch v {
 	case "0":

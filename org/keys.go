@@ -22,7 +22,7 @@ func KeyState(k queries.ApiKey, now time.Time) apikey.State {
 type NewKey struct {
 	OrgID     string
 	Name      string
-	Scopes    string        // space-separated, as parse.Scopes returns them
+	Scopes    string        // space-separated, as input.Scopes returns them
 	ExpiresIn time.Duration // 0 means never
 	Actor     Actor
 	Detail    string // extra audit text

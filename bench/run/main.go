@@ -29,7 +29,7 @@ import (
 
 	"keyport/apikey"
 	"keyport/bench/seed"
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/migrations"
 )
 
@@ -226,7 +226,7 @@ func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
 			{"GET first page", fl(target{method: "GET", path: "/products", keys: m.KeysFile, status: 200}), nil},
 		},
 		{
-			{"GET deep page", kp(target{method: "GET", path: "/api/products?cursor=" + parse.EncodeCursor(deep), keys: m.KeysFile, status: 200}), vsFloor("GET deep page")},
+			{"GET deep page", kp(target{method: "GET", path: "/api/products?cursor=" + input.EncodeCursor(deep), keys: m.KeysFile, status: 200}), vsFloor("GET deep page")},
 			{"GET deep page", fl(target{method: "GET", path: "/products?before=" + strconv.FormatInt(deep, 10), keys: m.KeysFile, status: 200}), nil},
 		},
 	}
@@ -236,7 +236,7 @@ func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
 		gs = append(gs, []row{
 			{first, kp(target{method: "GET", path: "/dashboard/integrations/api", headers: []string{cookie}, status: 200}), nil},
 			{"dashboard keys deep page", kp(target{method: "GET",
-				path:    "/dashboard/integrations/api?cursor=" + parse.EncodeCursor(m.DashMinSeq+51),
+				path:    "/dashboard/integrations/api?cursor=" + input.EncodeCursor(m.DashMinSeq+51),
 				headers: []string{cookie, "HX-Request: true"}, status: 200}), &ref{first, "keyport"}},
 		})
 	}

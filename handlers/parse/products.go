@@ -2,7 +2,6 @@ package parse
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"keyport/input"
 )
 
 // Product body errors. ErrInvalidJSON and ErrInvalidRequest are the two classes the API
@@ -97,7 +98,7 @@ func Product(body []byte) (ProductInput, error) {
 	if utf8.RuneCountInString(name) > MaxProductName {
 		return ProductInput{}, fmt.Errorf("%w: name must be at most %d characters", ErrInvalidRequest, MaxProductName)
 	}
-	if hasControl(name) {
+	if input.HasControl(name) {
 		return ProductInput{}, fmt.Errorf("%w: name must not contain control characters", ErrInvalidRequest)
 	}
 	cents, err := Cents(price)
@@ -165,11 +166,8 @@ func FormatCents(c int64) string {
 	}
 }
 
-// Page errors.
-var (
-	ErrLimit  = fmt.Errorf("%w: limit must be an integer from 1 to 100", ErrInvalidRequest)
-	ErrCursor = fmt.Errorf("%w: cursor is not valid", ErrInvalidRequest)
-)
+// ErrLimit is returned for a ?limit= outside 1 to 100.
+var ErrLimit = fmt.Errorf("%w: limit must be an integer from 1 to 100", ErrInvalidRequest)
 
 // Limit parses ?limit=, 20 when absent.
 func Limit(s string) (int, error) {
@@ -181,25 +179,4 @@ func Limit(s string) (int, error) {
 		return 0, ErrLimit
 	}
 	return n, nil
-}
-
-// Cursor decodes an opaque page cursor; empty means the first page.
-func Cursor(s string) (int64, error) {
-	if s == "" {
-		return 1<<63 - 1, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return 0, ErrCursor
-	}
-	n, err := strconv.ParseInt(strings.TrimPrefix(string(b), "s"), 10, 64)
-	if err != nil || n <= 0 || !strings.HasPrefix(string(b), "s") {
-		return 0, ErrCursor
-	}
-	return n, nil
-}
-
-// EncodeCursor makes the cursor for the page after the row with sequence seq.
-func EncodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
 }

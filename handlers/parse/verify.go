@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"keyport/input"
 )
 
 // Verify body errors.
@@ -94,4 +96,21 @@ func decodeObject(body []byte, v *map[string]json.RawMessage) error {
 		return fmt.Errorf("%w: unexpected data after the object", ErrInvalidJSON)
 	}
 	return nil
+}
+
+// ScopeQuery parses forward auth's ?scopes=a,b: the scopes a key must all hold. Each must
+// be well-formed, so that a typo in a proxy's configuration is an error, not a route that
+// refuses every key.
+func ScopeQuery(s string) ([]string, error) {
+	var out []string
+	for scope := range strings.SplitSeq(s, ",") {
+		if scope = strings.TrimSpace(scope); scope == "" {
+			continue
+		}
+		if err := input.CheckScope(scope); err != nil {
+			return nil, fmt.Errorf("%w: scopes: %v", ErrInvalidRequest, err)
+		}
+		out = append(out, scope)
+	}
+	return out, nil
 }

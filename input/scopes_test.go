@@ -1,4 +1,4 @@
-package parse_test
+package input_test
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 	"keyport/keyauth"
 )
 
@@ -38,23 +38,23 @@ func TestScopes(t *testing.T) {
 		{[]string{"products", "keys"}, "products keys", nil}, // no colon: not keyport's namespace
 		{twenty, strings.Join(twenty, " "), nil},
 		{slices.Concat([]string{read, write, verify}, twenty), read + " " + write + " " + verify + " " + strings.Join(twenty, " "), nil},
-		{nil, "", parse.ErrScopesRequired},
-		{[]string{}, "", parse.ErrScopesRequired},
-		{twentyOne, "", parse.ErrTooManyScopes},
-		{[]string{"products:delete"}, "", parse.ErrScopeReserved},
-		{[]string{read, "keys:admin"}, "", parse.ErrScopeReserved},
-		{[]string{""}, "", parse.ErrScopeInvalid},
-		{[]string{"Billing:read"}, "", parse.ErrScopeInvalid},
-		{[]string{"_billing"}, "", parse.ErrScopeInvalid},
-		{[]string{":read"}, "", parse.ErrScopeInvalid},
-		{[]string{"billing read"}, "", parse.ErrScopeInvalid},
-		{[]string{"billing/read"}, "", parse.ErrScopeInvalid},
-		{[]string{"café"}, "", parse.ErrScopeInvalid},
-		{[]string{strings.Repeat("a", 65)}, "", parse.ErrScopeInvalid},
-		{[]string{"products:read products:write"}, "", parse.ErrScopeInvalid},
+		{nil, "", input.ErrScopesRequired},
+		{[]string{}, "", input.ErrScopesRequired},
+		{twentyOne, "", input.ErrTooManyScopes},
+		{[]string{"products:delete"}, "", input.ErrScopeReserved},
+		{[]string{read, "keys:admin"}, "", input.ErrScopeReserved},
+		{[]string{""}, "", input.ErrScopeInvalid},
+		{[]string{"Billing:read"}, "", input.ErrScopeInvalid},
+		{[]string{"_billing"}, "", input.ErrScopeInvalid},
+		{[]string{":read"}, "", input.ErrScopeInvalid},
+		{[]string{"billing read"}, "", input.ErrScopeInvalid},
+		{[]string{"billing/read"}, "", input.ErrScopeInvalid},
+		{[]string{"café"}, "", input.ErrScopeInvalid},
+		{[]string{strings.Repeat("a", 65)}, "", input.ErrScopeInvalid},
+		{[]string{"products:read products:write"}, "", input.ErrScopeInvalid},
 	}
 	for _, tt := range tests {
-		got, err := parse.Scopes(tt.in, keyauth.AllScopes)
+		got, err := input.Scopes(tt.in, keyauth.AllScopes)
 		if !errors.Is(err, tt.wantErr) || got != tt.want {
 			t.Errorf("Scopes(%q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
@@ -64,7 +64,7 @@ func TestScopes(t *testing.T) {
 // TestScopeErrorEchoesSafely: the message names the scope, clipped and without control
 // characters, since it is shown back on the form and in the API's error.
 func TestScopeErrorEchoesSafely(t *testing.T) {
-	_, err := parse.Scopes([]string{"Bad\x00" + strings.Repeat("x", 200)}, keyauth.AllScopes)
+	_, err := input.Scopes([]string{"Bad\x00" + strings.Repeat("x", 200)}, keyauth.AllScopes)
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "“Bad�") || strings.Contains(msg, "\x00") || strings.Count(msg, "x") > 64 {
 		t.Errorf("error = %q", msg)

@@ -1,4 +1,4 @@
-package parse_test
+package input_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"keyport/handlers/parse"
+	"keyport/input"
 )
 
 func TestEmail(t *testing.T) {
@@ -31,9 +31,9 @@ func TestEmail(t *testing.T) {
 		{strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com", ""}, // 255 bytes
 	}
 	for _, tt := range tests {
-		got, err := parse.Email(tt.in)
+		got, err := input.Email(tt.in)
 		if tt.want == "" {
-			if !errors.Is(err, parse.ErrEmailInvalid) {
+			if !errors.Is(err, input.ErrEmailInvalid) {
 				t.Errorf("Email(%q) = %q, %v; want ErrEmailInvalid", tt.in, got, err)
 			}
 			continue
@@ -53,15 +53,15 @@ func TestPassword(t *testing.T) {
 		{strings.Repeat("x", 72), nil},
 		{strings.Repeat("é", 36), nil}, // 72 bytes
 		{"  spaces kept  ", nil},
-		{"", parse.ErrPasswordLength},
-		{"1234567", parse.ErrPasswordLength},
-		{strings.Repeat("x", 73), parse.ErrPasswordLength},
-		{strings.Repeat("é", 37), parse.ErrPasswordLength}, // 37 characters but 74 bytes
-		{"abcdefg\x00h", parse.ErrPasswordInvalid},
-		{"abcdefgh\xff", parse.ErrPasswordInvalid},
+		{"", input.ErrPasswordLength},
+		{"1234567", input.ErrPasswordLength},
+		{strings.Repeat("x", 73), input.ErrPasswordLength},
+		{strings.Repeat("é", 37), input.ErrPasswordLength}, // 37 characters but 74 bytes
+		{"abcdefg\x00h", input.ErrPasswordInvalid},
+		{"abcdefgh\xff", input.ErrPasswordInvalid},
 	}
 	for _, tt := range tests {
-		got, err := parse.Password(tt.in)
+		got, err := input.Password(tt.in)
 		if !errors.Is(err, tt.wantErr) || (err == nil && got != tt.in) {
 			t.Errorf("Password(%q) = %q, %v; want %v", tt.in, got, err, tt.wantErr)
 		}
@@ -78,17 +78,17 @@ func TestKeyName(t *testing.T) {
 		{"<script>alert(1)</script>", "<script>alert(1)</script>", nil},
 		{strings.Repeat("n", 100), strings.Repeat("n", 100), nil},
 		{strings.Repeat("ü", 100), strings.Repeat("ü", 100), nil},
-		{"", "", parse.ErrKeyNameRequired},
-		{" \t ", "", parse.ErrKeyNameRequired},
-		{strings.Repeat("n", 101), "", parse.ErrKeyNameTooLong},
-		{strings.Repeat("ü", 101), "", parse.ErrKeyNameTooLong},
-		{"a\x00b", "", parse.ErrKeyNameInvalid},
-		{"a\nb", "", parse.ErrKeyNameInvalid},
-		{"a\x7fb", "", parse.ErrKeyNameInvalid},
-		{"a\xffb", "", parse.ErrKeyNameInvalid},
+		{"", "", input.ErrKeyNameRequired},
+		{" \t ", "", input.ErrKeyNameRequired},
+		{strings.Repeat("n", 101), "", input.ErrKeyNameTooLong},
+		{strings.Repeat("ü", 101), "", input.ErrKeyNameTooLong},
+		{"a\x00b", "", input.ErrKeyNameInvalid},
+		{"a\nb", "", input.ErrKeyNameInvalid},
+		{"a\x7fb", "", input.ErrKeyNameInvalid},
+		{"a\xffb", "", input.ErrKeyNameInvalid},
 	}
 	for _, tt := range tests {
-		got, err := parse.KeyName(tt.in)
+		got, err := input.KeyName(tt.in)
 		if !errors.Is(err, tt.wantErr) || got != tt.want {
 			t.Errorf("KeyName(%.30q) = %.30q, %v; want %.30q, %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
@@ -117,11 +117,11 @@ func TestExpiresIn(t *testing.T) {
 		{"36500", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parse.ExpiresIn(tt.in)
+		got, err := input.ExpiresIn(tt.in)
 		if tt.ok != (err == nil) || got != tt.want {
 			t.Errorf("ExpiresIn(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
-		if err != nil && !errors.Is(err, parse.ErrExpiryInvalid) {
+		if err != nil && !errors.Is(err, input.ErrExpiryInvalid) {
 			t.Errorf("ExpiresIn(%q) error %v, want ErrExpiryInvalid", tt.in, err)
 		}
 	}
@@ -144,11 +144,11 @@ func TestGrace(t *testing.T) {
 		{"7d", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parse.Grace(tt.in)
+		got, err := input.Grace(tt.in)
 		if tt.ok != (err == nil) || got != tt.want {
 			t.Errorf("Grace(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
-		if err != nil && !errors.Is(err, parse.ErrGraceInvalid) {
+		if err != nil && !errors.Is(err, input.ErrGraceInvalid) {
 			t.Errorf("Grace(%q) error %v, want ErrGraceInvalid", tt.in, err)
 		}
 	}
@@ -170,11 +170,11 @@ func TestOrgName(t *testing.T) {
 		{"Ac\xffme", "ada@example.com", "", false},
 	}
 	for _, tt := range tests {
-		got, err := parse.OrgName(tt.in, tt.email)
+		got, err := input.OrgName(tt.in, tt.email)
 		if tt.ok != (err == nil) || got != tt.want {
 			t.Errorf("OrgName(%.20q, %q) = %q, %v; want %q, ok=%v", tt.in, tt.email, got, err, tt.want, tt.ok)
 		}
-		if err != nil && !errors.Is(err, parse.ErrOrgNameInvalid) {
+		if err != nil && !errors.Is(err, input.ErrOrgNameInvalid) {
 			t.Errorf("OrgName(%.20q) error %v, want ErrOrgNameInvalid", tt.in, err)
 		}
 	}

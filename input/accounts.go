@@ -1,6 +1,9 @@
-// Package parse turns raw request input into validated values. Every function is pure
-// and returns a sentinel error that handlers show to the user.
-package parse
+// Package input validates what people give keyport — in the dashboard's forms, on the
+// command line, in a page link — into the values it stores: emails, passwords, names,
+// key lifetimes, scopes and page cursors. Every function is pure and returns a sentinel
+// error whose text is a sentence shown to the person as it is. The products API's JSON
+// bodies are parsed in handlers/parse.
+package input
 
 import (
 	"errors"
@@ -31,7 +34,7 @@ func Email(s string) (string, error) {
 		return "", ErrEmailInvalid
 	}
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > MaxEmailLen || hasControl(s) {
+	if s == "" || len(s) > MaxEmailLen || HasControl(s) {
 		return "", ErrEmailInvalid
 	}
 	a, err := mail.ParseAddress(s)
@@ -59,13 +62,15 @@ func OrgName(s, email string) (string, error) {
 		local, _, _ := strings.Cut(email, "@")
 		return local + "'s organization", nil
 	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxOrgNameChars || hasControl(s) {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxOrgNameChars || HasControl(s) {
 		return "", ErrOrgNameInvalid
 	}
 	return s, nil
 }
 
-func hasControl(s string) bool {
+// HasControl reports whether s holds a control character (C0 or DEL), which no name
+// keyport stores may contain.
+func HasControl(s string) bool {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f {
 			return true

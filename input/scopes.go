@@ -1,4 +1,4 @@
-package parse
+package input
 
 import (
 	"errors"
@@ -29,15 +29,16 @@ var customScope = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]{0,63}$`)
 func Scopes(submitted, known []string) (string, error) {
 	var custom []string
 	for _, s := range submitted {
-		switch {
-		case slices.Contains(known, s) || slices.Contains(custom, s):
-		case !customScope.MatchString(s):
-			return "", fmt.Errorf("“%s” %w", clip(s, 64), ErrScopeInvalid)
-		case slices.ContainsFunc(known, func(k string) bool { return sameNamespace(k, s) }):
-			return "", fmt.Errorf("“%s” %w", s, ErrScopeReserved)
-		default:
-			custom = append(custom, s)
+		if slices.Contains(known, s) || slices.Contains(custom, s) {
+			continue
 		}
+		if err := CheckScope(s); err != nil {
+			return "", err
+		}
+		if slices.ContainsFunc(known, func(k string) bool { return sameNamespace(k, s) }) {
+			return "", fmt.Errorf("“%s” %w", s, ErrScopeReserved)
+		}
+		custom = append(custom, s)
 	}
 	if len(custom) > MaxCustomScopes {
 		return "", ErrTooManyScopes
@@ -53,6 +54,15 @@ func Scopes(submitted, known []string) (string, error) {
 		return "", ErrScopesRequired
 	}
 	return strings.Join(out, " "), nil
+}
+
+// CheckScope reports whether s is a well-formed scope name, keyport's own or custom:
+// nil, or ErrScopeInvalid naming it.
+func CheckScope(s string) error {
+	if !customScope.MatchString(s) {
+		return fmt.Errorf("“%s” %w", clip(s, 64), ErrScopeInvalid)
+	}
+	return nil
 }
 
 // sameNamespace reports whether s starts with known's namespace ("products:" for
@@ -75,21 +85,4 @@ func clip(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return string(r)
-}
-
-// ScopeQuery parses forward auth's ?scopes=a,b: the scopes a key must all hold. Each must
-// be well-formed, so that a typo in a proxy's configuration is an error, not a route that
-// refuses every key.
-func ScopeQuery(s string) ([]string, error) {
-	var out []string
-	for scope := range strings.SplitSeq(s, ",") {
-		if scope = strings.TrimSpace(scope); scope == "" {
-			continue
-		}
-		if !customScope.MatchString(scope) {
-			return nil, fmt.Errorf("%w: scopes: “%s” %v", ErrInvalidRequest, clip(scope, 64), ErrScopeInvalid)
-		}
-		out = append(out, scope)
-	}
-	return out, nil
 }

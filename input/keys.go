@@ -1,4 +1,4 @@
-package parse
+package input
 
 import (
 	"errors"
@@ -33,7 +33,7 @@ func KeyName(s string) (string, error) {
 	switch {
 	case s == "":
 		return "", ErrKeyNameRequired
-	case !utf8.ValidString(s) || hasControl(s):
+	case !utf8.ValidString(s) || HasControl(s):
 		return "", ErrKeyNameInvalid
 	case utf8.RuneCountInString(s) > MaxKeyNameChars:
 		return "", ErrKeyNameTooLong
