@@ -149,6 +149,10 @@ func TestLayout(t *testing.T) {
 				tb.do("open the dashboard", chromedp.Navigate(a.URL+dashboardPath), chromedp.WaitVisible(chromedp.CSS("#keys-tbody .badge-revoked")))
 				tb.requireNoPageOverflow("keys")
 				tb.requireReachable("keys", "#keys-tbody td.actions .btn", "#create-key-button", ".filter a")
+				if vp.phone && scheme == "light" {
+					tb.checkA11y("keys as cards on a phone") // both themes
+					tb.use(vp, scheme)
+				}
 				name := eval[map[string]any](tb, `(() => { const n = document.querySelector('#keys-tbody .key-name[title="`+longName+`"]');
 					return {cut: n.scrollWidth > n.clientWidth, title: n.title}; })()`)
 				if name["cut"] != true || name["title"] != longName {
