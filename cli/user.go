@@ -35,14 +35,7 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w: --org: %v", errUsage, err)
 	}
-	password, err := readPassword(env)
-	if err != nil {
-		return err
-	}
-	if _, err := input.NewPassword(password); err != nil {
-		return err
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := newPasswordHash(env)
 	if err != nil {
 		return err
 	}
@@ -52,7 +45,7 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	acct, err := writer(db, q).Signup(ctx, org.NewAccount{Email: addr, PasswordHash: string(hash), OrgName: orgName})
+	acct, err := writer(db, q).Signup(ctx, org.NewAccount{Email: addr, PasswordHash: hash, OrgName: orgName})
 	if errors.Is(err, org.ErrEmailTaken) {
 		return fmt.Errorf("a user with email %s already exists", addr)
 	}
@@ -77,14 +70,7 @@ func userPassword(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	password, err := readPassword(env)
-	if err != nil {
-		return err
-	}
-	if _, err := input.NewPassword(password); err != nil {
-		return err
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := newPasswordHash(env)
 	if err != nil {
 		return err
 	}
@@ -97,11 +83,25 @@ func userPassword(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := writer(db, q).ChangePassword(ctx, org.Actor{UserID: u.ID, Email: u.Email}, "", string(hash), "", org.Attempt{}); err != nil {
+	if err := writer(db, q).ChangePassword(ctx, org.Actor{UserID: u.ID, Email: u.Email}, "", hash, "", org.Attempt{}); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(env.Stdout, "password of %s changed; every session signed out\n", u.Email)
 	return err
+}
+
+// newPasswordHash reads a new password (readPassword), checks it as every password
+// being set is checked, and returns its bcrypt hash.
+func newPasswordHash(env Env) (string, error) {
+	password, err := readPassword(env)
+	if err != nil {
+		return "", err
+	}
+	if _, err := input.NewPassword(password); err != nil {
+		return "", err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(hash), err
 }
 
 // readPassword prompts without echo on a terminal; otherwise it reads the first line of

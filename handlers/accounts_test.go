@@ -449,4 +449,29 @@ func TestPruneLoginFailures(t *testing.T) {
 	if kept() {
 		t.Fatal("after 15 minutes the account's count is still kept")
 	}
+
+	// Session rows go once the session's absolute lifetime (7 days) is over.
+	a.Signup(t, "pruned@example.com")
+	sessions := func() int {
+		t.Helper()
+		var n int
+		if err := a.DB.Read.QueryRow("SELECT count(*) FROM user_sessions").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a.Clock.Advance(7*24*time.Hour - time.Minute)
+	if err := a.Server.PruneLoginFailures(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessions(); got != 1 {
+		t.Fatalf("%d session rows within the lifetime, want 1", got)
+	}
+	a.Clock.Advance(time.Minute)
+	if err := a.Server.PruneLoginFailures(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessions(); got != 0 {
+		t.Fatalf("%d session rows after the lifetime, want 0", got)
+	}
 }

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -42,49 +43,83 @@ func checkSignedOut(t *testing.T, a *testapp.App, token, what string) {
 	}
 }
 
+// pollAcross keeps six clients requesting the dashboard with token while end runs, and
+// for a few requests after it returned, so some requests load the session before the
+// end and write it back after.
+func pollAcross(t *testing.T, a *testapp.App, token string, end func()) {
+	t.Helper()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 6)
+	for range 6 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					if i > 3 {
+						return
+					}
+				default:
+				}
+				if i == 1 {
+					started <- struct{}{}
+				}
+				req, _ := http.NewRequest(http.MethodGet, a.URL+dashboard, nil)
+				req.Header.Set("Cookie", sessionCookie+"="+token)
+				resp, err := http.DefaultTransport.RoundTrip(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+	for range 6 {
+		<-started
+	}
+	end()
+	close(stop)
+	wg.Wait()
+}
+
 // Finding 2: a request that loaded the session before sign-out wrote it back after, and
-// the old cookie stayed valid. Pollers keep using the cookie across the sign-out.
-func TestLogoutEndsSessionInUse(t *testing.T) {
+// the old cookie stayed valid (6 of 15 runs). Pollers keep using the cookie across the
+// end of the session: sign-out, sign out everywhere, a password change elsewhere.
+func TestSessionsEndForGoodWhileInUse(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	a.Signup(t, "poll@example.com")
-	for round := range 10 {
+	for round := range 5 {
 		c, token := signIn(t, a, "poll@example.com")
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		started := make(chan struct{}, 6)
-		for range 6 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						if i > 3 {
-							return
-						}
-					default:
-					}
-					if i == 1 {
-						started <- struct{}{}
-					}
-					req, _ := http.NewRequest(http.MethodGet, a.URL+dashboard, nil)
-					req.Header.Set("Cookie", sessionCookie+"="+token)
-					resp, err := http.DefaultTransport.RoundTrip(req)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					resp.Body.Close()
-				}
+		pollAcross(t, a, token, func() {
+			resp, body := c.Post("/logout", nil)
+			checkRedirect(t, resp, body, "/login")
+		})
+		checkSignedOut(t, a, token, fmt.Sprintf("logout, round %d", round))
+
+		c, token = signIn(t, a, "poll@example.com")
+		_, other := signIn(t, a, "poll@example.com")
+		pollAcross(t, a, other, func() {
+			resp, body := c.Post("/dashboard/account/sign-out-everywhere", nil)
+			checkRedirect(t, resp, body, "/login")
+		})
+		checkSignedOut(t, a, token, fmt.Sprintf("sign out everywhere, this session, round %d", round))
+		checkSignedOut(t, a, other, fmt.Sprintf("sign out everywhere, another session, round %d", round))
+
+		c, _ = signIn(t, a, "poll@example.com")
+		_, other = signIn(t, a, "poll@example.com")
+		pollAcross(t, a, other, func() {
+			resp, body := c.Post("/dashboard/account/password", url.Values{
+				"current_password": {testapp.Password}, "new_password": {"interim passphrase 1"},
 			})
-		}
-		for range 6 {
-			<-started
-		}
-		resp, body := c.Post("/logout", nil)
-		checkRedirect(t, resp, body, "/login")
-		close(stop)
-		wg.Wait()
-		checkSignedOut(t, a, token, "round "+string(rune('0'+round)))
+			checkRedirect(t, resp, body, "/dashboard/account")
+			resp, body = c.Post("/dashboard/account/password", url.Values{
+				"current_password": {"interim passphrase 1"}, "new_password": {testapp.Password},
+			})
+			checkRedirect(t, resp, body, "/dashboard/account")
+		})
+		checkSignedOut(t, a, other, fmt.Sprintf("password change, another session, round %d", round))
 		if t.Failed() {
 			return
 		}
