@@ -181,6 +181,13 @@ func TestLayout(t *testing.T) {
 				}
 				tb.requireReachable("key page", "main .page-actions .btn")
 
+				// The pages that stand in for the dialogs without JavaScript.
+				for _, page := range []string{"/keys/new", "/keys/" + longID + "/revoke", "/keys/" + longID + "/roll"} {
+					tb.do("open "+page, chromedp.Navigate(a.URL+dashboardPath+page), chromedp.WaitVisible(chromedp.CSS("main .panel")))
+					tb.requireNoPageOverflow(page)
+					tb.requireReachable(page, "main .panel .modal-footer .btn")
+				}
+
 				for _, page := range []string{"/dashboard/audit", "/dashboard/products"} {
 					tb.do("open "+page, chromedp.Navigate(a.URL+page), chromedp.WaitVisible(chromedp.CSS("main tbody tr")))
 					tb.requireNoPageOverflow(page)
