@@ -148,7 +148,7 @@ func TestLayout(t *testing.T) {
 				tb.use(vp, scheme)
 				tb.do("open the dashboard", chromedp.Navigate(a.URL+dashboardPath), chromedp.WaitVisible(chromedp.CSS("#keys-tbody .badge-revoked")))
 				tb.requireNoPageOverflow("keys")
-				tb.requireReachable("keys", "#keys-tbody td.actions .btn", "#create-key-button", ".filter a")
+				tb.requireReachable("keys", "#keys-tbody td.actions .btn", "#create-key-button", ".filter a", ".app-header .nav a", ".app-header .nav button")
 				if vp.phone && scheme == "light" {
 					tb.checkA11y("keys as cards on a phone") // both themes
 					tb.use(vp, scheme)
