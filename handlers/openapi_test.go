@@ -37,11 +37,12 @@ var apiContract = func() map[string]struct {
 		errors map[int][]string
 	}
 	return map[string]route{
-		"POST /api/products":        {201, write},
-		"POST /api/products/create": {201, write},
-		"GET /api/products":         {200, with(map[int][]string{400: {"invalid_request"}})},
-		"GET /api/products/{id}":    {200, with(map[int][]string{404: {"not_found"}})},
-		"POST /api/v1/keys/verify":  {200, write},
+		"POST /api/products":          {201, write},
+		"POST /api/products/create":   {201, write},
+		"GET /api/products":           {200, with(map[int][]string{400: {"invalid_request"}})},
+		"GET /api/products/{id}":      {200, with(map[int][]string{404: {"not_found"}})},
+		"POST /api/v1/keys/verify":    {200, write},
+		"GET /api/v1/keys/{id}/usage": {200, with(map[int][]string{400: {"invalid_request"}, 404: {"not_found"}})},
 		"GET /api/v1/forward-auth": {204, with(map[int][]string{
 			400: {"invalid_request"}, 401: {"api_key_required", "root_key_required"},
 			403: append(slices.Clone(forbidden), "invalid_root_key"),
@@ -159,6 +160,8 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 	keys["read"], _ = c.CreateKey("read", testapp.KeyOptions{Scopes: []string{"products:read"}})
 	keys["write"], _ = c.CreateKey("write", testapp.KeyOptions{Scopes: []string{"products:write"}})
 	keys["root"], _ = rootKey(c, "root")
+	var readerID string
+	keys["reader"], readerID = rootKey(c, "reader", "keys:read")
 	keys["limited"], _ = c.CreateKey("limited")
 	var revokedID string
 	keys["revoked"], revokedID = c.CreateKey("revoked")
@@ -199,6 +202,10 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 			"400 invalid_request": {key: "root", body: `{"scopes":[]}`}, "413 body_too_large": {key: "root", body: huge},
 			"403 insufficient_scope": {key: "full", body: verify(keys["read"])},
 		},
+		"GET /api/v1/keys/{id}/usage": {
+			"ok": {key: "reader", id: readerID}, "400 invalid_request": {key: "reader", id: readerID, query: "?days=91"},
+			"404 not_found": {key: "reader", id: "key_missing"}, "403 insufficient_scope": {key: "root", id: readerID},
+		},
 		"GET /api/v1/forward-auth": {
 			"ok":                     {root: "root", key: "read", query: "?scopes=products:read"},
 			"400 invalid_request":    {root: "root", key: "read", query: "?scopes=Products"},
@@ -213,6 +220,7 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 	unprovable := map[string]bool{
 		"GET /api/products 503": true, "GET /api/products/{id} 503": true,
 		"POST /api/v1/keys/verify 503": true, "GET /api/v1/forward-auth 503": true,
+		"GET /api/v1/keys/{id}/usage 503": true,
 	}
 
 	for route, responses := range ops {

@@ -46,6 +46,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	// a root key.
 	e.POST("/api/v1/keys/verify", s.verifyKey, s.requireKey(keyauth.ScopeKeysVerify))
 	e.GET("/api/v1/forward-auth", s.forwardAuth)
+	e.GET("/api/v1/keys/:id/usage", s.keyUsage, s.requireKey(keyauth.ScopeKeysRead))
 
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
 	// because an Echo group with middleware at prefix "" would also catch /api's 404s.

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,16 +13,19 @@ import (
 	"time"
 
 	"keyport/app"
+	"keyport/handlers"
 	"keyport/queries"
 	"keyport/testapp"
 	"keyport/usage"
 )
 
-// usageRun is a known number of each outcome, driven through the products API across an
-// hour and a UTC day boundary, with graceful restarts in between.
+// usageRun is a known number of each outcome, driven through the products API, verify
+// and forward auth across an hour and a UTC day boundary, with graceful restarts in
+// between.
 type usageRun struct {
 	a     *testapp.App
 	c     *testapp.Client
+	keys  map[string]string // key name → the key
 	ids   map[string]string // key name → id
 	start time.Time         // the first phase's time
 	// want is each key's hourly counts, by key name.
@@ -36,8 +40,7 @@ func driveUsage(t *testing.T, check func(phase int, r usageRun)) usageRun {
 	// Tomorrow (UTC), 23:58: two minutes before an hour and a day end.
 	now := a.Clock.Now()
 	a.Clock.Advance(now.Truncate(24 * time.Hour).Add(24*time.Hour + 23*time.Hour + 58*time.Minute).Sub(now))
-	r := usageRun{a: a, c: c, ids: map[string]string{}, start: a.Clock.Now()}
-	keys := map[string]string{}
+	r := usageRun{a: a, c: c, keys: map[string]string{}, ids: map[string]string{}, start: a.Clock.Now()}
 	for _, k := range []struct {
 		name string
 		opts testapp.KeyOptions
@@ -47,9 +50,11 @@ func driveUsage(t *testing.T, check func(phase int, r usageRun)) usageRun {
 		{"gone", testapp.KeyOptions{}},
 		{"old", testapp.KeyOptions{ExpiresInDays: 7}},
 		{"idle", testapp.KeyOptions{}},
+		{"root", testapp.KeyOptions{Scopes: []string{"keys:verify", "keys:read"}}},
 	} {
-		keys[k.name], r.ids[k.name] = c.CreateKey(k.name, k.opts)
+		r.keys[k.name], r.ids[k.name] = c.CreateKey(k.name, k.opts)
 	}
+	keys := r.keys
 	call := func(name, method string, n, status int) {
 		t.Helper()
 		body := ""
@@ -58,14 +63,36 @@ func driveUsage(t *testing.T, check func(phase int, r usageRun)) usageRun {
 		}
 		for i := range n {
 			if resp, b := a.API(t, method, "/api/products", keys[name], body); resp.StatusCode != status {
-				t.Fatalf("%s %s with %s, call %d: status %d, want %d\n%s", method, "/api/products", name, i+1, resp.StatusCode, status, b)
+				t.Fatalf("%s /api/products with %s, call %d: status %d, want %d\n%s", method, name, i+1, resp.StatusCode, status, b)
+			}
+		}
+	}
+	verify := func(name, scope string, n int, code string) {
+		t.Helper()
+		body := `{"key":"` + keys[name] + `","scopes":["` + scope + `"]}`
+		for i := range n {
+			resp, b := a.API(t, http.MethodPost, "/api/v1/keys/verify", keys["root"], body)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(b, `"code":"`+code+`"`) {
+				t.Fatalf("verify %s, call %d: %d %s, want 200 and %s", name, i+1, resp.StatusCode, b, code)
+			}
+		}
+	}
+	forward := func(name, scope string, n, status int) {
+		t.Helper()
+		for i := range n {
+			resp, b := a.Request(t, http.MethodGet, "/api/v1/forward-auth?scopes="+scope, "",
+				"X-Keyport-Root-Key: "+keys["root"], "x-api-key: "+keys[name])
+			if resp.StatusCode != status {
+				t.Fatalf("forward auth for %s, call %d: status %d, want %d\n%s", name, i+1, resp.StatusCode, status, b)
 			}
 		}
 	}
 
+	// The rate limit is 5 a minute and the clock stands still within a phase; verify and
+	// forward auth count against the verified key's limit too.
 	h1 := r.start.Truncate(time.Hour)
 	call("main", "GET", 5, http.StatusOK)
-	call("main", "GET", 2, http.StatusTooManyRequests) // 5 a minute, and the clock stands still
+	call("main", "GET", 2, http.StatusTooManyRequests)
 	call("reader", "POST", 3, http.StatusForbidden)
 	call("gone", "GET", 1, http.StatusOK)
 	if resp, _ := c.Post("/dashboard/integrations/api/keys/"+r.ids["gone"]+"/revoke", url.Values{}); resp.StatusCode != http.StatusSeeOther {
@@ -73,6 +100,10 @@ func driveUsage(t *testing.T, check func(phase int, r usageRun)) usageRun {
 	}
 	call("gone", "GET", 2, http.StatusForbidden)
 	call("old", "GET", 1, http.StatusOK)
+	verify("reader", "products:write", 2, "INSUFFICIENT_SCOPE")
+	verify("gone", "products:read", 1, "REVOKED")
+	forward("old", "products:read", 2, http.StatusNoContent)
+	forward("main", "products:read", 1, http.StatusTooManyRequests)
 	a.Restart(t)
 	if check != nil {
 		check(1, r)
@@ -83,6 +114,8 @@ func driveUsage(t *testing.T, check func(phase int, r usageRun)) usageRun {
 	call("main", "POST", 4, http.StatusCreated)
 	call("gone", "GET", 3, http.StatusForbidden)
 	call("reader", "POST", 1, http.StatusForbidden)
+	forward("reader", "products:write", 1, http.StatusForbidden)
+	verify("main", "products:read", 1, "VALID")
 	a.Restart(t)
 	if check != nil {
 		check(2, r)
@@ -91,23 +124,28 @@ func driveUsage(t *testing.T, check func(phase int, r usageRun)) usageRun {
 	a.Clock.Advance(8 * 24 * time.Hour) // "old" expired a day ago
 	h3 := a.Clock.Now().Truncate(time.Hour)
 	call("old", "GET", 2, http.StatusForbidden)
+	verify("old", "products:read", 1, "EXPIRED")
+	forward("old", "products:read", 1, http.StatusForbidden)
 	a.Restart(t)
 	if check != nil {
 		check(3, r)
 	}
 
+	// The root key counts its own verify calls; forward auth counts only the client's
+	// key, not the proxy's.
 	r.want = map[string]map[time.Time]usage.Counts{
-		"main":   {h1: {5, 2, 0, 0, 0}, h2: {4, 0, 0, 0, 0}},
-		"reader": {h1: {0, 0, 3, 0, 0}, h2: {0, 0, 1, 0, 0}},
-		"gone":   {h1: {1, 0, 0, 2, 0}, h2: {0, 0, 0, 3, 0}},
-		"old":    {h1: {1, 0, 0, 0, 0}, h3: {0, 0, 0, 0, 2}},
+		"main":   {h1: {5, 3, 0, 0, 0}, h2: {5, 0, 0, 0, 0}},
+		"reader": {h1: {0, 0, 5, 0, 0}, h2: {0, 0, 2, 0, 0}},
+		"gone":   {h1: {1, 0, 0, 3, 0}, h2: {0, 0, 0, 3, 0}},
+		"old":    {h1: {3, 0, 0, 0, 0}, h3: {0, 0, 0, 0, 4}},
 		"idle":   {},
+		"root":   {h1: {3, 0, 0, 0, 0}, h2: {1, 0, 0, 0, 0}, h3: {1, 0, 0, 0, 0}},
 	}
 	return r
 }
 
-// Every outcome of the products API's key check is counted per key and hour, and a
-// graceful restart neither loses nor repeats a count.
+// Every outcome of every key check (products API, verify, forward auth) is counted per key
+// and hour, and a graceful restart neither loses nor repeats a count.
 func TestUsageCountsProductsAPIOutcomes(t *testing.T) {
 	r := driveUsage(t, nil)
 	for name, want := range r.want {
@@ -144,11 +182,12 @@ func TestUsageCountingOff(t *testing.T) {
 // 30 days by outcome and by day.
 func TestUsageOnTheDashboard(t *testing.T) {
 	rowText := map[string]string{
-		"main":   "main: Last 24 hours: 11 verifications: 9 valid, 2 rate limited",
-		"reader": "reader: Last 24 hours: 4 verifications: 4 missing scope",
-		"gone":   "gone: Last 24 hours: 6 verifications: 1 valid, 5 revoked",
-		"old":    "old: Last 24 hours: 1 verification: 1 valid",
+		"main":   "main: Last 24 hours: 13 verifications: 10 valid, 3 rate limited",
+		"reader": "reader: Last 24 hours: 7 verifications: 7 missing scope",
+		"gone":   "gone: Last 24 hours: 7 verifications: 1 valid, 6 revoked",
+		"old":    "old: Last 24 hours: 3 verifications: 3 valid",
 		"idle":   "idle: Last 24 hours: no verifications",
+		"root":   "root: Last 24 hours: 4 verifications: 4 valid",
 	}
 	badges := map[string][]string{"main": {"Rate limited"}, "reader": {"Rejections"}, "gone": {"Rejections"}}
 	driveUsage(t, func(phase int, r usageRun) {
@@ -171,8 +210,8 @@ func TestUsageOnTheDashboard(t *testing.T) {
 		}
 		main := keyRowHTML(t, r.c, r.ids["main"])
 		for _, hour := range []string{
-			"<title>23:00 UTC: 7 verifications: 5 valid, 2 rate limited</title>",
-			"<title>00:00 UTC: 4 verifications: 4 valid</title>",
+			"<title>23:00 UTC: 8 verifications: 5 valid, 3 rate limited</title>",
+			"<title>00:00 UTC: 5 verifications: 5 valid</title>",
 			"<title>01:00 UTC: no verifications</title>",
 		} {
 			if !strings.Contains(main, hour) {
@@ -191,9 +230,9 @@ func TestUsageKeyPage(t *testing.T) {
 		totals [usage.NumOutcomes]int
 		days   map[time.Time][usage.NumOutcomes + 1]int // by outcome, then the total
 	}{
-		{"main", [usage.NumOutcomes]int{9, 2, 0, 0, 0}, map[time.Time][usage.NumOutcomes + 1]int{day1: {5, 2, 0, 0, 0, 7}, day2: {4, 0, 0, 0, 0, 4}}},
-		{"gone", [usage.NumOutcomes]int{1, 0, 0, 5, 0}, map[time.Time][usage.NumOutcomes + 1]int{day1: {1, 0, 0, 2, 0, 3}, day2: {0, 0, 0, 3, 0, 3}}},
-		{"old", [usage.NumOutcomes]int{1, 0, 0, 0, 2}, map[time.Time][usage.NumOutcomes + 1]int{day1: {1, 0, 0, 0, 0, 1}, day2.Add(8 * 24 * time.Hour): {0, 0, 0, 0, 2, 2}}},
+		{"main", [usage.NumOutcomes]int{10, 3, 0, 0, 0}, map[time.Time][usage.NumOutcomes + 1]int{day1: {5, 3, 0, 0, 0, 8}, day2: {5, 0, 0, 0, 0, 5}}},
+		{"gone", [usage.NumOutcomes]int{1, 0, 0, 6, 0}, map[time.Time][usage.NumOutcomes + 1]int{day1: {1, 0, 0, 3, 0, 4}, day2: {0, 0, 0, 3, 0, 3}}},
+		{"old", [usage.NumOutcomes]int{3, 0, 0, 0, 4}, map[time.Time][usage.NumOutcomes + 1]int{day1: {3, 0, 0, 0, 0, 3}, day2.Add(8 * 24 * time.Hour): {0, 0, 0, 0, 4, 4}}},
 	} {
 		resp, body := r.c.Get(dashboard + "/keys/" + r.ids[tc.name])
 		if resp.StatusCode != http.StatusOK {
@@ -246,5 +285,90 @@ func TestRevokeFromTheKeyPage(t *testing.T) {
 	resp, body := c.Do(http.MethodDelete, dashboard+"/keys/"+other, nil, "HX-Request: true", "HX-Current-URL: "+a.URL+dashboard)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<tr id="key-`+other+`"`) || !strings.Contains(body, "listed: Last 24 hours: no verifications") {
 		t.Errorf("revoke on the list: status %d, want 200 and the row with its chart:\n%s", resp.StatusCode, body)
+	}
+}
+
+// apiUsage reads GET /api/v1/keys/{id}/usage with the run's root key, a minute later
+// each time so the root key's rate limit never interferes (the hour stays the same).
+func apiUsage(t *testing.T, r usageRun, id, query string) (granularity string, data []handlers.UsageBucket) {
+	t.Helper()
+	r.a.Clock.Advance(time.Minute)
+	resp, body := r.a.API(t, http.MethodGet, "/api/v1/keys/"+id+"/usage"+query, r.keys["root"], "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("usage of %s%s: status %d\n%s", id, query, resp.StatusCode, body)
+	}
+	var out handlers.KeyUsage
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Granularity, out.Data
+}
+
+// usageSeries is what the API should answer: n buckets of step from start, zero but for
+// those in nonzero (by start).
+func usageSeries(start time.Time, step time.Duration, n int, nonzero map[time.Time]usage.Counts) []handlers.UsageBucket {
+	out := make([]handlers.UsageBucket, n)
+	for i := range out {
+		at := start.Add(time.Duration(i) * step)
+		c := nonzero[at]
+		out[i] = handlers.UsageBucket{Start: at.UTC().Format("2006-01-02T15:04:05.000Z"), Valid: c[usage.Valid],
+			RateLimited: c[usage.RateLimited], InsufficientScope: c[usage.InsufficientScope], Revoked: c[usage.Revoked], Expired: c[usage.Expired]}
+	}
+	return out
+}
+
+// The usage API answers the exact counts driven through the products API, verify and
+// forward auth, by the hour up to 2 days and by UTC day beyond, empty buckets included.
+func TestUsageAPI(t *testing.T) {
+	check := func(what, gotGran, wantGran string, got, want []handlers.UsageBucket) {
+		t.Helper()
+		if gotGran != wantGran {
+			t.Errorf("%s: granularity %q, want %q", what, gotGran, wantGran)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", what, got, want)
+		}
+	}
+	r := driveUsage(t, func(phase int, r usageRun) {
+		if phase != 2 {
+			return
+		}
+		// 00:0x the day after the first phase: its 23:00 hour and this 00:00 one.
+		h1 := r.start.Truncate(time.Hour)
+		h2 := h1.Add(time.Hour)
+		g, data := apiUsage(t, r, r.ids["main"], "?days=1")
+		check("main, 1 day", g, "hour", data, usageSeries(h2.Add(-23*time.Hour), time.Hour, 24, map[time.Time]usage.Counts{h1: {5, 3, 0, 0, 0}, h2: {5, 0, 0, 0, 0}}))
+		g, data = apiUsage(t, r, r.ids["reader"], "?days=2")
+		check("reader, 2 days", g, "hour", data, usageSeries(h2.Add(-47*time.Hour), time.Hour, 48, map[time.Time]usage.Counts{h1: {0, 0, 5, 0, 0}, h2: {0, 0, 2, 0, 0}}))
+	})
+	day1 := r.start.Truncate(24 * time.Hour)
+	day10 := day1.Add(9 * 24 * time.Hour)
+	day := 24 * time.Hour
+	g, data := apiUsage(t, r, r.ids["old"], "")
+	check("old, default 7 days", g, "day", data, usageSeries(day10.Add(-6*day), day, 7, map[time.Time]usage.Counts{day10: {0, 0, 0, 0, 4}}))
+	g, data = apiUsage(t, r, r.ids["main"], "?days=10")
+	check("main, 10 days", g, "day", data, usageSeries(day1, day, 10, map[time.Time]usage.Counts{day1: {5, 3, 0, 0, 0}, day1.Add(day): {5, 0, 0, 0, 0}}))
+	g, data = apiUsage(t, r, r.ids["gone"], "?days=90")
+	check("gone, 90 days", g, "day", data, usageSeries(day10.Add(-89*day), day, 90, map[time.Time]usage.Counts{day1: {1, 0, 0, 3, 0}, day1.Add(day): {0, 0, 0, 3, 0}}))
+	g, data = apiUsage(t, r, r.ids["idle"], "?days=3")
+	check("idle, 3 days", g, "day", data, usageSeries(day10.Add(-2*day), day, 3, nil))
+
+	// Refusals: another organization's key and an unknown id are not found, days out of
+	// range is a bad request, and the scope is keys:read.
+	otherRoot, _ := r.a.Signup(t, "usage-other@example.com").CreateKey("other root", testapp.KeyOptions{Scopes: []string{"keys:read"}})
+	for _, tc := range []struct {
+		key, path   string
+		status      int
+		code, about string
+	}{
+		{otherRoot, "/api/v1/keys/" + r.ids["main"] + "/usage", 404, "not_found", "another organization's key"},
+		{r.keys["root"], "/api/v1/keys/key_nope/usage", 404, "not_found", "an unknown key"},
+		{r.keys["root"], "/api/v1/keys/" + r.ids["main"] + "/usage?days=0", 400, "invalid_request", "days=0"},
+		{r.keys["root"], "/api/v1/keys/" + r.ids["main"] + "/usage?days=91", 400, "invalid_request", "days=91"},
+		{r.keys["main"], "/api/v1/keys/" + r.ids["main"] + "/usage", 403, "insufficient_scope", "a key without keys:read"},
+	} {
+		r.a.Clock.Advance(time.Minute)
+		resp, body := r.a.API(t, http.MethodGet, tc.path, tc.key, "")
+		checkAPIError(t, resp, body, tc.status, tc.code, "")
 	}
 }
