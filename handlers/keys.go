@@ -53,11 +53,16 @@ func (s *Server) listKeys(c echo.Context, showRevoked bool) (KeysPage, error) {
 	if err := s.withSparks(c.Request().Context(), orgID, keys, seqs[0], seqs[1]); err != nil {
 		return KeysPage{}, err
 	}
-	has, err := s.Read.OrgHasAPIKeys(c.Request().Context(), orgID)
-	if err != nil {
-		return KeysPage{}, err
+	// An organization with keys on this page has keys: only an empty page asks.
+	empty := len(keys) == 0
+	if empty {
+		has, err := s.Read.OrgHasAPIKeys(c.Request().Context(), orgID)
+		if err != nil {
+			return KeysPage{}, err
+		}
+		empty = !has
 	}
-	return KeysPage{Keys: keys, More: more, Empty: !has, ShowRevoked: showRevoked}, nil
+	return KeysPage{Keys: keys, More: more, Empty: empty, ShowRevoked: showRevoked}, nil
 }
 
 // hideRevoked tells from a status filter value whether revoked keys are left out.
