@@ -37,11 +37,18 @@ var apiContract = func() map[string]struct {
 		errors map[int][]string
 	}
 	return map[string]route{
-		"POST /api/products":          {201, write},
-		"POST /api/products/create":   {201, write},
-		"GET /api/products":           {200, with(map[int][]string{400: {"invalid_request"}})},
-		"GET /api/products/{id}":      {200, with(map[int][]string{404: {"not_found"}})},
-		"POST /api/v1/keys/verify":    {200, write},
+		"POST /api/products":            {201, write},
+		"POST /api/products/create":     {201, write},
+		"GET /api/products":             {200, with(map[int][]string{400: {"invalid_request"}})},
+		"GET /api/products/{id}":        {200, with(map[int][]string{404: {"not_found"}})},
+		"POST /api/v1/keys/verify":      {200, write},
+		"GET /api/v1/keys":              {200, with(map[int][]string{400: {"invalid_request"}})},
+		"POST /api/v1/keys":             {201, write},
+		"GET /api/v1/keys/{id}":         {200, with(map[int][]string{404: {"not_found"}})},
+		"POST /api/v1/keys/{id}/revoke": {200, with(map[int][]string{404: {"not_found"}})},
+		"POST /api/v1/keys/{id}/roll": {201, with(map[int][]string{
+			400: {"invalid_json", "invalid_request"}, 404: {"not_found"}, 409: {"key_not_rollable"}, 413: {"body_too_large"},
+		})},
 		"GET /api/v1/keys/{id}/usage": {200, with(map[int][]string{400: {"invalid_request"}, 404: {"not_found"}})},
 		"GET /api/v1/forward-auth": {204, with(map[int][]string{
 			400: {"invalid_request"}, 401: {"api_key_required", "root_key_required"},
@@ -162,9 +169,15 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 	keys["root"], _ = rootKey(c, "root")
 	var readerID string
 	keys["reader"], readerID = rootKey(c, "reader", "keys:read")
+	keys["admin"], _ = rootKey(c, "admin", "keys:read", "keys:write")
+	ids := map[string]string{}
+	_, ids["target"] = c.CreateKey("target")
+	_, ids["revoke me"] = c.CreateKey("revoke me")
+	_, ids["roll me"] = c.CreateKey("roll me")
 	keys["limited"], _ = c.CreateKey("limited")
 	var revokedID string
 	keys["revoked"], revokedID = c.CreateKey("revoked")
+	ids["revoked"] = revokedID
 	c.Do(http.MethodDelete, "/dashboard/integrations/api/keys/"+revokedID, nil, "HX-Request: true")
 	keys["expired"], _ = c.CreateKey("expired", testapp.KeyOptions{ExpiresInDays: 7})
 	a.Clock.Advance(8 * 24 * time.Hour)
@@ -206,6 +219,20 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 			"ok": {key: "reader", id: readerID}, "400 invalid_request": {key: "reader", id: readerID, query: "?days=91"},
 			"404 not_found": {key: "reader", id: "key_missing"}, "403 insufficient_scope": {key: "root", id: readerID},
 		},
+		"GET /api/v1/keys": {"ok": {key: "admin", query: "?status=active"}, "400 invalid_request": {key: "admin", query: "?status=rolled"}},
+		"POST /api/v1/keys": {
+			"ok":                  {key: "admin", body: `{"name":"new","scopes":["products:read","billing:read"],"expiresInDays":30}`},
+			"400 invalid_json":    {key: "admin", body: `{"name":"new","scopes":"products:read"}`},
+			"400 invalid_request": {key: "admin", body: `{"name":"","scopes":["products:read"]}`},
+			"413 body_too_large":  {key: "admin", body: huge},
+		},
+		"GET /api/v1/keys/{id}":         {"ok": {key: "admin"}},
+		"POST /api/v1/keys/{id}/revoke": {"ok": {key: "admin", id: "revoke me"}},
+		"POST /api/v1/keys/{id}/roll": {
+			"ok": {key: "admin", id: "roll me", body: `{"grace":"1h"}`}, "400 invalid_json": {key: "admin", body: `{"grace":`},
+			"400 invalid_request": {key: "admin", body: `{"grace":"2h"}`}, "413 body_too_large": {key: "admin", body: huge},
+			"409 key_not_rollable": {key: "admin", id: "revoked"},
+		},
 		"GET /api/v1/forward-auth": {
 			"ok":                     {root: "root", key: "read", query: "?scopes=products:read"},
 			"400 invalid_request":    {root: "root", key: "read", query: "?scopes=Products"},
@@ -221,6 +248,15 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 		"GET /api/products 503": true, "GET /api/products/{id} 503": true,
 		"POST /api/v1/keys/verify 503": true, "GET /api/v1/forward-auth 503": true,
 		"GET /api/v1/keys/{id}/usage 503": true,
+		"GET /api/v1/keys 503":            true, "GET /api/v1/keys/{id} 503": true,
+	}
+	// The key management routes take a root key where the products API takes "full", and
+	// a products key lacks their scope.
+	manage := map[string]string{"full": "admin", "write": "full"}
+	defaultBody := map[string]string{
+		"POST /api/v1/keys":             `{"name":"new","scopes":["products:read"]}`,
+		"POST /api/v1/keys/{id}/roll":   `{"grace":"0"}`,
+		"POST /api/v1/keys/{id}/revoke": `{}`,
 	}
 
 	for route, responses := range ops {
@@ -244,17 +280,28 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 				if !ok {
 					sc, ok = scenarios["*"][which]
 					if ok && method == "POST" && sc.body == "" {
-						sc.body = good
+						sc.body = cmp(defaultBody[route], good)
 					}
 					if ok && route == "GET /api/v1/forward-auth" {
 						sc = exchange{root: "root", key: sc.key, query: "?scopes=products:read"}
+					}
+					if ok && strings.HasPrefix(path, "/api/v1/keys") && manage[sc.key] != "" {
+						sc.key = manage[sc.key]
+					}
+					if ok && strings.HasPrefix(path, "/api/v1/keys/{id}") && sc.id == "prod_missing" {
+						sc.id = "key_missing"
 					}
 				}
 				if !ok {
 					t.Errorf("%s: no request in this test provokes it", name)
 					continue
 				}
-				if sc.id == "" {
+				switch {
+				case ids[sc.id] != "":
+					sc.id = ids[sc.id]
+				case sc.id == "" && strings.HasPrefix(path, "/api/v1/keys"):
+					sc.id = ids["target"]
+				case sc.id == "":
 					sc.id = known.ID
 				}
 				url := strings.ReplaceAll(path, "{id}", sc.id) + sc.query
@@ -296,8 +343,12 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 				if invalidKeyCodes[code] && resp.Header.Get("RateLimit-Limit") != "" {
 					t.Errorf("%s: RateLimit-Limit on an answer to an invalid key", name)
 				}
-				if _, ok := response.Headers["Location"]; ok && resp.Header.Get("Location") != "/api/products/"+v.ID {
-					t.Errorf("%s: Location = %q, want /api/products/%s", name, resp.Header.Get("Location"), v.ID)
+				collection := "/api/products/"
+				if strings.HasPrefix(path, "/api/v1/keys") {
+					collection = "/api/v1/keys/"
+				}
+				if _, ok := response.Headers["Location"]; ok && resp.Header.Get("Location") != collection+v.ID {
+					t.Errorf("%s: Location = %q, want %s%s", name, resp.Header.Get("Location"), collection, v.ID)
 				}
 			}
 		}

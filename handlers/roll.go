@@ -10,10 +10,6 @@ import (
 	"keyport/org"
 )
 
-// defaultGrace is preselected in the roll dialog: long enough to deploy the new key
-// everywhere without an outage.
-const defaultGrace = "24h"
-
 var errNotRollable = echo.NewHTTPError(http.StatusConflict, "This key can no longer be rolled: it is revoked, expired or already rolled.")
 
 func (s *Server) rollConfirm(c echo.Context) error {
@@ -24,7 +20,7 @@ func (s *Server) rollConfirm(c echo.Context) error {
 	if !row.CanRoll {
 		return errNotRollable
 	}
-	return s.renderRollForm(c, http.StatusOK, row, defaultGrace, "")
+	return s.renderRollForm(c, http.StatusOK, row, input.DefaultGrace, "")
 }
 
 func (s *Server) renderRollForm(c echo.Context, status int, row KeyRow, grace, msg string) error {
@@ -46,7 +42,7 @@ func (s *Server) rollKey(c echo.Context) error {
 		if !row.CanRoll {
 			return errNotRollable
 		}
-		return s.renderRollForm(c, http.StatusUnprocessableEntity, row, defaultGrace, err.Error())
+		return s.renderRollForm(c, http.StatusUnprocessableEntity, row, input.DefaultGrace, err.Error())
 	}
 	rolled, err := s.Org.RollKey(c.Request().Context(), org.Roll{
 		OrgID: memberFrom(c).OrgID, ID: c.Param("id"), Grace: grace, GraceLabel: graceLabel(graceField), Actor: actor(c),

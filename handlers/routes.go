@@ -46,7 +46,13 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	// a root key.
 	e.POST("/api/v1/keys/verify", s.verifyKey, s.requireKey(keyauth.ScopeKeysVerify))
 	e.GET("/api/v1/forward-auth", s.forwardAuth)
-	e.GET("/api/v1/keys/:id/usage", s.keyUsage, s.requireKey(keyauth.ScopeKeysRead))
+	keysRead, keysWrite := s.requireKey(keyauth.ScopeKeysRead), s.requireKey(keyauth.ScopeKeysWrite)
+	e.GET("/api/v1/keys", s.listAPIKeys, keysRead)
+	e.POST("/api/v1/keys", s.createAPIKey, keysWrite)
+	e.GET("/api/v1/keys/:id", s.getAPIKey, keyPath, keysRead)
+	e.POST("/api/v1/keys/:id/revoke", s.revokeAPIKey, keysWrite)
+	e.POST("/api/v1/keys/:id/roll", s.rollAPIKey, keysWrite)
+	e.GET("/api/v1/keys/:id/usage", s.keyUsage, keysRead)
 
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
 	// because an Echo group with middleware at prefix "" would also catch /api's 404s.

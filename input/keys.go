@@ -24,6 +24,10 @@ var ExpiryDays = []int{0, 7, 30, 90, 365}
 // GraceChoices are the roll grace periods offered, as sent by the form.
 var GraceChoices = []string{"0", "1h", "24h", "168h"}
 
+// DefaultGrace is the roll grace period preselected, and taken when none is asked for:
+// long enough to deploy the new key everywhere without an outage.
+const DefaultGrace = "24h"
+
 // MaxKeyNameChars is the longest key name.
 const MaxKeyNameChars = 100
 

@@ -49,6 +49,7 @@ type Key struct {
 	ID        string
 	OrgID     string
 	Name      string
+	Hint      string
 	Scopes    string // space-separated
 	ExpiresAt int64  // Unix ms; 0 = never
 	RevokedAt int64  // Unix ms; 0 = active
@@ -131,7 +132,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 		case err != nil:
 			return Key{}, err
 		}
-		k = Key{ID: row.ID, OrgID: row.OrgID, Name: row.Name, Scopes: row.Scopes,
+		k = Key{ID: row.ID, OrgID: row.OrgID, Name: row.Name, Hint: row.Hint, Scopes: row.Scopes,
 			ExpiresAt: row.ExpiresAt.Int64, RevokedAt: row.RevokedAt.Int64}
 		v.store(gen, h, &k)
 	}

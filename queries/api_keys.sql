@@ -3,7 +3,7 @@ INSERT INTO api_keys (id, org_id, name, hash, hint, scopes, created_at, created_
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: GetAPIKeyByHash :one
-SELECT id, org_id, name, scopes, expires_at, revoked_at FROM api_keys WHERE hash = sqlc.arg(hash);
+SELECT id, org_id, name, hint, scopes, expires_at, revoked_at FROM api_keys WHERE hash = sqlc.arg(hash);
 
 -- name: GetAPIKey :one
 SELECT * FROM api_keys WHERE org_id = ? AND id = ?;
@@ -19,6 +19,21 @@ SELECT * FROM api_keys
 WHERE org_id = sqlc.arg(org_id)
   AND seq < sqlc.arg(before)
   AND (CAST(sqlc.arg(include_revoked) AS INTEGER) = 1 OR revoked_at IS NULL)
+ORDER BY seq DESC
+LIMIT sqlc.arg(limit);
+
+-- name: ListAPIKeysByStatus :many
+-- The key management API's list: newest first, below the cursor `before`, all keys or
+-- those of one status at now. 'active' means working (active, expiring or rolled):
+-- apikey.State's rule, which TestListKeysStatusFilterMatchesState holds this to.
+SELECT * FROM api_keys
+WHERE org_id = sqlc.arg(org_id)
+  AND seq < sqlc.arg(before)
+  AND CASE CAST(sqlc.arg(status) AS TEXT)
+      WHEN 'revoked' THEN revoked_at IS NOT NULL
+      WHEN 'expired' THEN revoked_at IS NULL AND expires_at <= sqlc.arg(now)
+      WHEN 'active' THEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > sqlc.arg(now))
+      ELSE 1 END
 ORDER BY seq DESC
 LIMIT sqlc.arg(limit);
 

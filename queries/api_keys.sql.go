@@ -73,13 +73,14 @@ func (q *Queries) GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (ApiKey, e
 }
 
 const getAPIKeyByHash = `-- name: GetAPIKeyByHash :one
-SELECT id, org_id, name, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?1
+SELECT id, org_id, name, hint, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?1
 `
 
 type GetAPIKeyByHashRow struct {
 	ID        string
 	OrgID     string
 	Name      string
+	Hint      string
 	Scopes    string
 	ExpiresAt sql.NullInt64
 	RevokedAt sql.NullInt64
@@ -92,6 +93,7 @@ func (q *Queries) GetAPIKeyByHash(ctx context.Context, hash []byte) (GetAPIKeyBy
 		&i.ID,
 		&i.OrgID,
 		&i.Name,
+		&i.Hint,
 		&i.Scopes,
 		&i.ExpiresAt,
 		&i.RevokedAt,
@@ -159,6 +161,73 @@ func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]Api
 		arg.OrgID,
 		arg.Before,
 		arg.IncludeRevoked,
+		arg.Limit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ApiKey{}
+	for rows.Next() {
+		var i ApiKey
+		if err := rows.Scan(
+			&i.Seq,
+			&i.ID,
+			&i.OrgID,
+			&i.Name,
+			&i.Hash,
+			&i.Hint,
+			&i.Scopes,
+			&i.CreatedAt,
+			&i.CreatedBy,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.RevokedAt,
+			&i.RolledTo,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAPIKeysByStatus = `-- name: ListAPIKeysByStatus :many
+SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys
+WHERE org_id = ?1
+  AND seq < ?2
+  AND CASE CAST(?3 AS TEXT)
+      WHEN 'revoked' THEN revoked_at IS NOT NULL
+      WHEN 'expired' THEN revoked_at IS NULL AND expires_at <= ?4
+      WHEN 'active' THEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?4)
+      ELSE 1 END
+ORDER BY seq DESC
+LIMIT ?5
+`
+
+type ListAPIKeysByStatusParams struct {
+	OrgID  string
+	Before int64
+	Status string
+	Now    sql.NullInt64
+	Limit  int64
+}
+
+// The key management API's list: newest first, below the cursor `before`, all keys or
+// those of one status at now. 'active' means working (active, expiring or rolled):
+// apikey.State's rule, which TestListKeysStatusFilterMatchesState holds this to.
+func (q *Queries) ListAPIKeysByStatus(ctx context.Context, arg ListAPIKeysByStatusParams) ([]ApiKey, error) {
+	rows, err := q.query(ctx, q.listAPIKeysByStatusStmt, listAPIKeysByStatus,
+		arg.OrgID,
+		arg.Before,
+		arg.Status,
+		arg.Now,
 		arg.Limit,
 	)
 	if err != nil {

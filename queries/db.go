@@ -138,6 +138,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listAPIKeysStmt, err = db.PrepareContext(ctx, listAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAPIKeys: %w", err)
 	}
+	if q.listAPIKeysByStatusStmt, err = db.PrepareContext(ctx, listAPIKeysByStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPIKeysByStatus: %w", err)
+	}
 	if q.listAllAPIKeysStmt, err = db.PrepareContext(ctx, listAllAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAllAPIKeys: %w", err)
 	}
@@ -405,6 +408,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listAPIKeysStmt: %w", cerr)
 		}
 	}
+	if q.listAPIKeysByStatusStmt != nil {
+		if cerr := q.listAPIKeysByStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPIKeysByStatusStmt: %w", cerr)
+		}
+	}
 	if q.listAllAPIKeysStmt != nil {
 		if cerr := q.listAllAPIKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listAllAPIKeysStmt: %w", cerr)
@@ -602,6 +610,7 @@ type Queries struct {
 	getUserByEmailStmt           *sql.Stmt
 	getUserSessionStmt           *sql.Stmt
 	listAPIKeysStmt              *sql.Stmt
+	listAPIKeysByStatusStmt      *sql.Stmt
 	listAllAPIKeysStmt           *sql.Stmt
 	listAuditEventsStmt          *sql.Stmt
 	listKeyUsageStmt             *sql.Stmt
@@ -670,6 +679,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getUserByEmailStmt:           q.getUserByEmailStmt,
 		getUserSessionStmt:           q.getUserSessionStmt,
 		listAPIKeysStmt:              q.listAPIKeysStmt,
+		listAPIKeysByStatusStmt:      q.listAPIKeysByStatusStmt,
 		listAllAPIKeysStmt:           q.listAllAPIKeysStmt,
 		listAuditEventsStmt:          q.listAuditEventsStmt,
 		listKeyUsageStmt:             q.listKeyUsageStmt,
