@@ -196,6 +196,8 @@ func TestLayout(t *testing.T) {
 					// The audit log's last columns are in view, not behind a sideways scroll.
 					tb.do("open the audit log", chromedp.Navigate(a.URL+"/dashboard/audit"), chromedp.WaitVisible(chromedp.CSS("main tbody tr")))
 					tb.requireReachable("audit", "main tbody tr:first-child td:last-child code")
+					tb.do("open the products", chromedp.Navigate(a.URL+"/dashboard/products"), chromedp.WaitVisible(chromedp.CSS("main tbody tr")))
+					tb.requireReachable("products", "main tbody tr td:last-child code.hint")
 				}
 			})
 		}
