@@ -124,7 +124,7 @@ func TestAccessibility(t *testing.T) {
 
 	id := get(tb, "read a key id", chromedp.AttributeValue(chromedp.CSS(`#keys-tbody tr.key-row[data-status="active"]`), "id")).Value
 	id = strings.TrimPrefix(id, "key-")
-	for _, path := range []string{"/dashboard/products", "/dashboard/audit"} {
+	for _, path := range []string{"/dashboard/products", "/dashboard/audit", "/dashboard/account"} {
 		tb.do("open "+path, chromedp.Navigate(a.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		tb.checkA11y(path)
 	}
