@@ -175,4 +175,3 @@ func TestRevokeKey(t *testing.T) {
 		t.Errorf("KeysChanged called %d times, want 2 (once per revoke)", f.changed)
 	}
 }
-
