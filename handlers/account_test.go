@@ -51,6 +51,9 @@ func TestChangePassword(t *testing.T) {
 	if n := auditCount(t, a, "password_changed"); n != 1 {
 		t.Errorf("%d password_changed events, want 1", n)
 	}
+	if _, body := c1.Get("/dashboard/audit"); !strings.Contains(body, "Changed password") {
+		t.Error("the audit log does not show the password change")
+	}
 }
 
 func TestSignOutEverywhere(t *testing.T) {
