@@ -48,6 +48,7 @@ type config struct {
 	rateLimit         string
 	unknownKeys       int
 	keyport, floorBin string
+	bareBin           string
 }
 
 func main() {
@@ -93,16 +94,16 @@ func run(ctx context.Context, c *config) error {
 	}
 	c.keyport = filepath.Join(c.out, "keyport")
 	c.floorBin = filepath.Join(c.out, "floor")
+	c.bareBin = filepath.Join(c.out, "bare")
 	pkg := "."
 	if c.profile {
 		pkg = "./bench/pprof"
 	}
-	logf("building keyport (%s) and the floor server", pkg)
-	if err := goBuild(ctx, c.root, c.keyport, pkg); err != nil {
-		return err
-	}
-	if err := goBuild(ctx, c.root, c.floorBin, "./bench/floor"); err != nil {
-		return err
+	logf("building keyport (%s) and the floor servers", pkg)
+	for _, b := range [][2]string{{c.keyport, pkg}, {c.floorBin, "./bench/floor"}, {c.bareBin, "./bench/bare"}} {
+		if err := goBuild(ctx, c.root, b[0], b[1]); err != nil {
+			return err
+		}
 	}
 	unknown, badsum, err := attackKeys(c)
 	if err != nil {
@@ -153,7 +154,7 @@ func run(ctx context.Context, c *config) error {
 
 // target is what wrk sends to one server.
 type target struct {
-	server  string // "keyport" or "floor"
+	server  string // "keyport", "floor" or "bare"
 	method  string
 	path    string
 	body    string
@@ -204,7 +205,9 @@ func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
 	deep := m.MinSeq + 21
 	kp := func(t target) target { t.server = "keyport"; return t }
 	fl := func(t target) target { t.server = "floor"; return t }
+	bare := func(t target) target { t.server = "bare"; return t }
 	vsFloor := func(s string) *ref { return &ref{s, "floor"} }
+	const post = "POST /api/products"
 	const noWork = "no-work route"
 	gs := [][]row{
 		{
@@ -213,9 +216,12 @@ func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
 			{"403 unknown key", kp(target{method: "GET", path: "/api/products", keys: unknown, status: 403}), &ref{noWork, "keyport"}},
 			{"403 bad checksum", kp(target{method: "GET", path: "/api/products", keys: badsum, status: 403}), &ref{noWork, "keyport"}},
 		},
+		// The bare floor is the goal for keyport's insert; the floor beside it shows what
+		// keyport's schema costs by itself.
 		{
-			{"POST /api/products", kp(target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201}), vsFloor("POST /api/products")},
-			{"POST /api/products", fl(target{method: "POST", path: "/products", body: body, keys: m.KeysFile, status: 201}), nil},
+			{post, kp(target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201}), &ref{post, "bare"}},
+			{post, fl(target{method: "POST", path: "/products", body: body, keys: m.KeysFile, status: 201}), &ref{post, "bare"}},
+			{post, bare(target{method: "POST", path: "/items", body: body, status: 201}), nil},
 		},
 		{
 			{usageOn, kp(target{method: "POST", path: "/api/products", body: body, keys: m.KeysFile, status: 201}), &ref{usageOff, noUsage}},
@@ -256,51 +262,49 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 		return nil, err
 	}
 
-	kpAddr, flAddr, ppAddr, flppAddr := freeAddr(), freeAddr(), freeAddr(), freeAddr()
-	kp, err := start(c, filepath.Join(work, "keyport.log"), []string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_PPROF=" + ppAddr, "KEYPORT_BENCH_ROOT=" + c.root},
-		c.keyport, "serve", "-addr", kpAddr, "-db", db)
-	if err != nil {
-		return nil, err
+	// Each server the rows name: its binary, flags, and the path that answers 200 once
+	// it is up. A new baseline is one more entry here and its rows in groups.
+	specs := []struct {
+		name, bin, health string
+		args, env         []string
+	}{
+		{"keyport", c.keyport, "/healthz", []string{"serve", "-db", db},
+			[]string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_ROOT=" + c.root}},
+		// The same binary and database with per-key usage counting off: the baseline of
+		// the counting's cost.
+		{noUsage, c.keyport, "/healthz", []string{"serve", "-db", db},
+			[]string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_ROOT=" + c.root, "KEYPORT_KEY_USAGE=false"}},
+		{"floor", c.floorBin, "/nowork", []string{"-db", db, "-org", m.OrgID, "-key", m.KeyID}, nil},
+		{"bare", c.bareBin, "/nowork", []string{"-db", filepath.Join(work, "bare.db")}, nil},
 	}
-	defer kp.stop()
-	// The same binary and database with per-key usage counting off: the baseline of the
-	// counting's cost.
-	quietAddr, quietPP := freeAddr(), freeAddr()
-	quiet, err := start(c, filepath.Join(work, "keyport-no-usage.log"), []string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_PPROF=" + quietPP, "KEYPORT_BENCH_ROOT=" + c.root, "KEYPORT_KEY_USAGE=false"},
-		c.keyport, "serve", "-addr", quietAddr, "-db", db)
-	if err != nil {
-		return nil, err
+	servers := map[string]server{}
+	for _, sp := range specs {
+		addr, pprof := freeAddr(), freeAddr()
+		args, env := append(sp.args, "-addr", addr), sp.env
+		if sp.bin == c.keyport {
+			env = append(env, "KEYPORT_BENCH_PPROF="+pprof)
+		} else if c.profile {
+			args = append(args, "-pprof", pprof)
+		}
+		p, err := start(c, filepath.Join(work, slug(sp.name)+".log"), env, sp.bin, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer p.stop()
+		servers[sp.name] = server{p, "http://" + addr, pprof}
 	}
-	defer quiet.stop()
-	flArgs := []string{"-addr", flAddr, "-db", db, "-org", m.OrgID, "-key", m.KeyID}
-	if c.profile {
-		flArgs = append(flArgs, "-pprof", flppAddr)
-	}
-	fl, err := start(c, filepath.Join(work, "floor.log"), nil, c.floorBin, flArgs...)
-	if err != nil {
-		return nil, err
-	}
-	defer fl.stop()
-	if err := waitUp(ctx, "http://"+kpAddr+"/healthz"); err != nil {
-		return nil, fmt.Errorf("keyport: %w (log: %s)", err, kp.log)
-	}
-	if err := waitUp(ctx, "http://"+quietAddr+"/healthz"); err != nil {
-		return nil, fmt.Errorf("keyport without usage counting: %w (log: %s)", err, quiet.log)
-	}
-	if err := waitUp(ctx, "http://"+flAddr+"/nowork"); err != nil {
-		return nil, fmt.Errorf("floor: %w (log: %s)", err, fl.log)
+	for _, sp := range specs {
+		if err := waitUp(ctx, servers[sp.name].base+sp.health); err != nil {
+			return nil, fmt.Errorf("%s: %w (log: %s)", sp.name, err, servers[sp.name].p.log)
+		}
 	}
 	var cookie string
 	if m.DashEmail != "" {
-		if cookie, err = login("http://"+kpAddr, m.DashEmail, m.DashPass); err != nil {
+		var err error
+		if cookie, err = login(servers["keyport"].base, m.DashEmail, m.DashPass); err != nil {
 			return nil, err
 		}
 	}
-	servers := map[string]struct {
-		p           *proc
-		base, pprof string
-	}{"keyport": {kp, "http://" + kpAddr, ppAddr}, "floor": {fl, "http://" + flAddr, flppAddr},
-		noUsage: {quiet, "http://" + quietAddr, quietPP}}
 
 	var results []result
 	for _, g := range groups(m, unknown, badsum, cookie) {
@@ -354,6 +358,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 			if r.base != nil {
 				res.Baseline = &Ref{r.base.scenario, r.base.server}
 			}
+			var err error
 			if res.RSSKiB, err = servers[r.t.server].p.peakRSS(); err != nil {
 				return nil, err
 			}
@@ -363,6 +368,12 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 		}
 	}
 	return results, nil
+}
+
+// server is one running server under test.
+type server struct {
+	p           *proc
+	base, pprof string // its URL, and its pprof listener's address
 }
 
 // wrkRun is what wrk.lua prints for one run.

@@ -51,7 +51,7 @@ func printTable(w io.Writer, rs []result) {
 		if x.ok {
 			cols = []string{f2(x.RPS), f2(x.P50), f2(x.P99), f2(x.CPU), ""}
 			base = r.Baseline.Server
-			if r.Baseline.Server == "floor" {
+			if r.Baseline.Server != r.Server {
 				cols[4] = f2(x.RSS)
 			}
 			if r.Baseline.Scenario != r.Scenario {

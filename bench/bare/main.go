@@ -1,0 +1,103 @@
+// Command bare is the benchmark's bare floor: about the least any HTTP server can do to
+// store a JSON object durably in SQLite. Plain net/http, one connection in WAL mode with
+// synchronous=NORMAL (keyport's durability), and one INSERT into a rowid table of three
+// columns per request, through Exec: the statement runs to its end in autocommit mode,
+// so SQLite's WAL auto-checkpoint runs as it does in any real server. No keys, no
+// framework, no logging, no metrics, no second index, no foreign keys.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"net/http"
+	_ "net/http/pprof" // on http.DefaultServeMux, served only with -pprof
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bare:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "127.0.0.1:8091", "listen address")
+	dbPath := flag.String("db", "", "database file (created if missing)")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address too (for bench/run -pprof)")
+	flag.Parse()
+	if *pprofAddr != "" {
+		go func() { fmt.Fprintln(os.Stderr, "pprof:", http.ListenAndServe(*pprofAddr, nil)) }()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := sql.Open("sqlite3", "file:"+*dbPath+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS items (
+		name TEXT NOT NULL, price_cents INTEGER NOT NULL, created_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	insert, err := db.PrepareContext(ctx, "INSERT INTO items (name, price_cents, created_at) VALUES (?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Name  string  `json:"name"`
+			Price float64 `json:"price"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || in.Name == "" || in.Price <= 0 {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		now := time.Now().UnixMilli()
+		res, err := insert.ExecContext(r.Context(), in.Name, int64(math.Round(in.Price*100)), now)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		id, _ := res.LastInsertId()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(struct {
+			ID        int64       `json:"id"`
+			Name      string      `json:"name"`
+			Price     json.Number `json:"price"`
+			CreatedAt string      `json:"createdAt"`
+		}{id, in.Name, json.Number(strconv.FormatFloat(in.Price, 'f', -1, 64)),
+			time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")})
+	})
+	mux.HandleFunc("GET /nowork", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok"))
+	})
+	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	return hs.Shutdown(context.Background())
+}
