@@ -139,9 +139,6 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	}
 
 	verifier := keyauth.NewVerifier(read)
-	if err := verifier.CheckEpoch(ctx); err != nil {
-		return nil, err
-	}
 	deps := handlers.Deps{
 		DB:         db,
 		Write:      write,
@@ -179,6 +176,11 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		// The first check builds the key filter (a second at a million keys), so it runs
+		// here rather than delaying the start; until it is built every key is looked up.
+		if err := verifier.CheckEpoch(bg); err != nil && bg.Err() == nil {
+			logger.Warn("reading the keys for the key filter failed; will retry", slog.Any("error", err))
+		}
 		err := db.WatchDataVersion(bg, cfg.WatchInterval, func() {
 			if err := verifier.CheckEpoch(bg); err != nil && bg.Err() == nil {
 				// If the epoch cannot be read, forgetting every verification is safe.

@@ -64,7 +64,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, dummyHash: hash}
-	s.Org = &org.Writer{DB: d.DB.Write, Queries: d.Write, Now: d.Now, KeysChanged: d.Keys.Invalidate}
+	s.Org = &org.Writer{DB: d.DB.Write, Queries: d.Write, Now: d.Now, KeysChanged: d.Keys.Invalidate, KeyIssued: d.Keys.Issued}
 	s.Sessions.ErrorFunc = s.sessionError
 	return s, nil
 }

@@ -6,9 +6,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"keyport/apikey"
@@ -88,6 +90,15 @@ type Verifier struct {
 	known    map[[32]byte]Key
 	unknown  map[[32]byte]struct{}
 	epoch    int64
+
+	// The filter of stored keys (filter.go): nil until built, and while disabled.
+	seed                maphash.Seed
+	filter              atomic.Pointer[fingerprints]
+	syncMu              sync.Mutex // one sync at a time
+	fmu                 sync.Mutex // serializes changes to the filter and the fields below
+	filterSeq           int64      // the highest seq folded into the filter
+	building            bool
+	issuedWhileBuilding []uint32
 }
 
 // maxCached bounds memory: about 250 bytes an entry with a long name, so ~16 MB at the limit.
@@ -99,6 +110,7 @@ func NewVerifier(q *queries.Queries) *Verifier {
 		q:       q,
 		known:   make(map[[32]byte]Key),
 		unknown: make(map[[32]byte]struct{}),
+		seed:    maphash.MakeSeed(),
 	}
 }
 
@@ -122,6 +134,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 		return Key{}, ErrInvalid
 	}
 	if !hit {
+		if !v.mayExist(h) {
+			return Key{}, ErrInvalid
+		}
 		row, err := v.q.GetAPIKeyByHash(ctx, h[:])
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -179,17 +194,22 @@ func (v *Verifier) Invalidate() {
 	v.mu.Unlock()
 }
 
-// Disable stops caching: every verification reads the database. Used when changes by
-// other processes cannot be watched.
+// Disable stops caching and filtering: every verification reads the database. Used when
+// changes by other processes cannot be watched.
 func (v *Verifier) Disable() {
+	v.fmu.Lock()
 	v.mu.Lock()
 	v.disabled = true
 	v.mu.Unlock()
+	v.filter.Store(nil)
+	v.fmu.Unlock()
 	v.Invalidate()
 }
 
-// CheckEpoch invalidates the cache if the database's key epoch moved since the last
-// check; the epoch moves on every revoke, roll or scope change, by any process.
+// CheckEpoch catches up with changes to keys made by any process: it invalidates the
+// cache if the database's key epoch moved since the last check (the epoch moves on every
+// revoke, roll or scope change), and brings the key filter up to date, rebuilding it
+// when the epoch moved and otherwise adding the keys stored since the last check.
 func (v *Verifier) CheckEpoch(ctx context.Context) error {
 	n, err := v.q.GetKeyEpoch(ctx)
 	if err != nil {
@@ -202,5 +222,5 @@ func (v *Verifier) CheckEpoch(ctx context.Context) error {
 	if changed {
 		v.Invalidate()
 	}
-	return nil
+	return v.syncFilter(ctx, changed)
 }

@@ -49,8 +49,16 @@ func setup(t *testing.T) *fixture {
 	return f
 }
 
-// newKey stores a key and returns it with its id.
+// newKey stores a key as this process does (the row, then Issued) and returns it.
 func (f *fixture) newKey(t *testing.T, id, scopes string, expiresAt time.Time) string {
+	t.Helper()
+	key := storeKey(t, f.write, id, scopes, expiresAt)
+	f.verifier.Issued(key)
+	return key
+}
+
+// storeKey stores a key through q without telling the verifier, as another process does.
+func storeKey(t *testing.T, q *queries.Queries, id, scopes string, expiresAt time.Time) string {
 	t.Helper()
 	key, err := apikey.Generate()
 	if err != nil {
@@ -61,7 +69,7 @@ func (f *fixture) newKey(t *testing.T, id, scopes string, expiresAt time.Time) s
 	if !expiresAt.IsZero() {
 		p.ExpiresAt = sql.NullInt64{Int64: expiresAt.UnixMilli(), Valid: true}
 	}
-	if err := f.write.CreateAPIKey(context.Background(), p); err != nil {
+	if err := q.CreateAPIKey(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	return key

@@ -59,6 +59,7 @@ func (w *Writer) CreateKey(ctx context.Context, in NewKey) (CreatedKey, error) {
 	if err != nil {
 		return CreatedKey{}, err
 	}
+	w.keyIssued(created.Key)
 	return created, nil
 }
 
@@ -152,6 +153,7 @@ func (w *Writer) RollKey(ctx context.Context, in Roll) (RolledKey, error) {
 	if err != nil {
 		return RolledKey{}, err
 	}
+	w.keyIssued(r.New.Key)
 	return r, nil
 }
 

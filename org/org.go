@@ -37,6 +37,10 @@ type Writer struct {
 	// before the action returns: the caller's cache of verified keys must not outlive
 	// the change.
 	KeysChanged func()
+	// KeyIssued, if set, is called with each new key (created or rolled in) once it is
+	// committed, before the action returns: the caller's filter of stored keys must hold
+	// it before anyone can send it.
+	KeyIssued func(key string)
 }
 
 // inTx runs fn in one write transaction (BEGIN IMMEDIATE: the connection string sets
@@ -50,6 +54,12 @@ func (w *Writer) inTx(ctx context.Context, fn func(q *queries.Queries) error) er
 		return errors.Join(err, tx.Rollback())
 	}
 	return tx.Commit()
+}
+
+func (w *Writer) keyIssued(key string) {
+	if w.KeyIssued != nil {
+		w.KeyIssued(key)
+	}
 }
 
 func (w *Writer) keysChanged() {

@@ -64,3 +64,20 @@ WHERE id = sqlc.arg(id) AND (last_used_at IS NULL OR last_used_at < sqlc.arg(use
 
 -- name: GetKeyEpoch :one
 SELECT n FROM key_epoch WHERE id = 1;
+
+-- name: ListAPIKeyHashes :many
+-- The key filter's rebuild (package keyauth): a page of the hash index, in its order.
+SELECT hash FROM api_keys
+WHERE hash > sqlc.arg(after)
+ORDER BY hash
+LIMIT sqlc.arg(limit);
+
+-- name: ListAPIKeyHashesSince :many
+-- The key filter's extension: keys stored after the one with seq `after`.
+SELECT seq, hash FROM api_keys
+WHERE seq > sqlc.arg(after)
+ORDER BY seq
+LIMIT sqlc.arg(limit);
+
+-- name: MaxAPIKeySeq :one
+SELECT CAST(coalesce(max(seq), 0) AS INTEGER) FROM api_keys;

@@ -138,6 +138,83 @@ func (q *Queries) GetKeyEpoch(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+const listAPIKeyHashes = `-- name: ListAPIKeyHashes :many
+SELECT hash FROM api_keys
+WHERE hash > ?1
+ORDER BY hash
+LIMIT ?2
+`
+
+type ListAPIKeyHashesParams struct {
+	After []byte
+	Limit int64
+}
+
+// The key filter's rebuild (package keyauth): a page of the hash index, in its order.
+func (q *Queries) ListAPIKeyHashes(ctx context.Context, arg ListAPIKeyHashesParams) ([][]byte, error) {
+	rows, err := q.query(ctx, q.listAPIKeyHashesStmt, listAPIKeyHashes, arg.After, arg.Limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := [][]byte{}
+	for rows.Next() {
+		var hash []byte
+		if err := rows.Scan(&hash); err != nil {
+			return nil, err
+		}
+		items = append(items, hash)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAPIKeyHashesSince = `-- name: ListAPIKeyHashesSince :many
+SELECT seq, hash FROM api_keys
+WHERE seq > ?1
+ORDER BY seq
+LIMIT ?2
+`
+
+type ListAPIKeyHashesSinceParams struct {
+	After int64
+	Limit int64
+}
+
+type ListAPIKeyHashesSinceRow struct {
+	Seq  int64
+	Hash []byte
+}
+
+// The key filter's extension: keys stored after the one with seq `after`.
+func (q *Queries) ListAPIKeyHashesSince(ctx context.Context, arg ListAPIKeyHashesSinceParams) ([]ListAPIKeyHashesSinceRow, error) {
+	rows, err := q.query(ctx, q.listAPIKeyHashesSinceStmt, listAPIKeyHashesSince, arg.After, arg.Limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAPIKeyHashesSinceRow{}
+	for rows.Next() {
+		var i ListAPIKeyHashesSinceRow
+		if err := rows.Scan(&i.Seq, &i.Hash); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listAPIKeys = `-- name: ListAPIKeys :many
 SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys
 WHERE org_id = ?1
@@ -312,6 +389,17 @@ func (q *Queries) ListAllAPIKeys(ctx context.Context) ([]ListAllAPIKeysRow, erro
 		return nil, err
 	}
 	return items, nil
+}
+
+const maxAPIKeySeq = `-- name: MaxAPIKeySeq :one
+SELECT CAST(coalesce(max(seq), 0) AS INTEGER) FROM api_keys
+`
+
+func (q *Queries) MaxAPIKeySeq(ctx context.Context) (int64, error) {
+	row := q.queryRow(ctx, q.maxAPIKeySeqStmt, maxAPIKeySeq)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const orgHasAPIKeys = `-- name: OrgHasAPIKeys :one

@@ -135,6 +135,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getUserSessionStmt, err = db.PrepareContext(ctx, getUserSession); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserSession: %w", err)
 	}
+	if q.listAPIKeyHashesStmt, err = db.PrepareContext(ctx, listAPIKeyHashes); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPIKeyHashes: %w", err)
+	}
+	if q.listAPIKeyHashesSinceStmt, err = db.PrepareContext(ctx, listAPIKeyHashesSince); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPIKeyHashesSince: %w", err)
+	}
 	if q.listAPIKeysStmt, err = db.PrepareContext(ctx, listAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAPIKeys: %w", err)
 	}
@@ -167,6 +173,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listUserOrganizationsStmt, err = db.PrepareContext(ctx, listUserOrganizations); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUserOrganizations: %w", err)
+	}
+	if q.maxAPIKeySeqStmt, err = db.PrepareContext(ctx, maxAPIKeySeq); err != nil {
+		return nil, fmt.Errorf("error preparing query MaxAPIKeySeq: %w", err)
 	}
 	if q.orgHasAPIKeysStmt, err = db.PrepareContext(ctx, orgHasAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query OrgHasAPIKeys: %w", err)
@@ -403,6 +412,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getUserSessionStmt: %w", cerr)
 		}
 	}
+	if q.listAPIKeyHashesStmt != nil {
+		if cerr := q.listAPIKeyHashesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPIKeyHashesStmt: %w", cerr)
+		}
+	}
+	if q.listAPIKeyHashesSinceStmt != nil {
+		if cerr := q.listAPIKeyHashesSinceStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPIKeyHashesSinceStmt: %w", cerr)
+		}
+	}
 	if q.listAPIKeysStmt != nil {
 		if cerr := q.listAPIKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listAPIKeysStmt: %w", cerr)
@@ -456,6 +475,11 @@ func (q *Queries) Close() error {
 	if q.listUserOrganizationsStmt != nil {
 		if cerr := q.listUserOrganizationsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listUserOrganizationsStmt: %w", cerr)
+		}
+	}
+	if q.maxAPIKeySeqStmt != nil {
+		if cerr := q.maxAPIKeySeqStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing maxAPIKeySeqStmt: %w", cerr)
 		}
 	}
 	if q.orgHasAPIKeysStmt != nil {
@@ -609,6 +633,8 @@ type Queries struct {
 	getUserStmt                  *sql.Stmt
 	getUserByEmailStmt           *sql.Stmt
 	getUserSessionStmt           *sql.Stmt
+	listAPIKeyHashesStmt         *sql.Stmt
+	listAPIKeyHashesSinceStmt    *sql.Stmt
 	listAPIKeysStmt              *sql.Stmt
 	listAPIKeysByStatusStmt      *sql.Stmt
 	listAllAPIKeysStmt           *sql.Stmt
@@ -620,6 +646,7 @@ type Queries struct {
 	listProductsStmt             *sql.Stmt
 	listProductsWithKeysStmt     *sql.Stmt
 	listUserOrganizationsStmt    *sql.Stmt
+	maxAPIKeySeqStmt             *sql.Stmt
 	orgHasAPIKeysStmt            *sql.Stmt
 	pingStmt                     *sql.Stmt
 	pruneKeyUsageStmt            *sql.Stmt
@@ -678,6 +705,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getUserStmt:                  q.getUserStmt,
 		getUserByEmailStmt:           q.getUserByEmailStmt,
 		getUserSessionStmt:           q.getUserSessionStmt,
+		listAPIKeyHashesStmt:         q.listAPIKeyHashesStmt,
+		listAPIKeyHashesSinceStmt:    q.listAPIKeyHashesSinceStmt,
 		listAPIKeysStmt:              q.listAPIKeysStmt,
 		listAPIKeysByStatusStmt:      q.listAPIKeysByStatusStmt,
 		listAllAPIKeysStmt:           q.listAllAPIKeysStmt,
@@ -689,6 +718,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listProductsStmt:             q.listProductsStmt,
 		listProductsWithKeysStmt:     q.listProductsWithKeysStmt,
 		listUserOrganizationsStmt:    q.listUserOrganizationsStmt,
+		maxAPIKeySeqStmt:             q.maxAPIKeySeqStmt,
 		orgHasAPIKeysStmt:            q.orgHasAPIKeysStmt,
 		pingStmt:                     q.pingStmt,
 		pruneKeyUsageStmt:            q.pruneKeyUsageStmt,
