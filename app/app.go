@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"keyport/database"
+	"keyport/groupcommit"
 	"keyport/handlers"
 	"keyport/keyauth"
 	"keyport/lastused"
@@ -139,16 +140,18 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	}
 
 	verifier := keyauth.NewVerifier(read)
+	m := metrics.New()
 	deps := handlers.Deps{
 		DB:         db,
 		Write:      write,
+		Commit:     groupcommit.New(db.Write, write, m.WriteBatch),
 		Read:       read,
 		Sessions:   sessions,
 		Pages:      pages,
 		Keys:       verifier,
 		Usage:      lastused.New(db.Write, write),
 		Logger:     logger,
-		Metrics:    metrics.New(),
+		Metrics:    m,
 		Now:        cfg.Now,
 		BcryptCost: cfg.BcryptCost,
 
@@ -273,6 +276,7 @@ func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		a.stop()
 		a.wg.Wait()
+		a.Server.Commit.Close()
 		a.sessionStore.StopCleanup()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

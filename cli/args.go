@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"keyport/database"
+	"keyport/groupcommit"
 	"keyport/input"
 	"keyport/org"
 	"keyport/queries"
@@ -76,9 +77,10 @@ func openDB(ctx context.Context, env Env, path string, create bool) (*database.D
 	return db, queries.New(db.Write), nil
 }
 
-// writer makes the command line's audited writes on db, by the wall clock.
+// writer makes the command line's audited writes on db, by the wall clock. Close its
+// Commit when done.
 func writer(db *database.DB, q *queries.Queries) *org.Writer {
-	return &org.Writer{DB: db.Write, Queries: q, Now: time.Now}
+	return &org.Writer{Commit: groupcommit.New(db.Write, q, nil), Queries: q, Now: time.Now}
 }
 
 // emailFlag validates an --email value.

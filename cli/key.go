@@ -66,7 +66,9 @@ func keyCreate(ctx context.Context, env Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	created, err := writer(db, q).CreateKey(ctx, org.NewKey{
+	w := writer(db, q)
+	defer w.Commit.Close()
+	created, err := w.CreateKey(ctx, org.NewKey{
 		OrgID: orgID, Name: keyName, Scopes: scopes, ExpiresIn: lifetime,
 		Actor: org.Actor{UserID: user.ID, Email: user.Email}, Detail: "keyport key create",
 	})
@@ -240,7 +242,9 @@ func keyRevoke(ctx context.Context, env Env, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 	// No one is signed in on the command line; the audit log says so.
-	revoked, err := writer(db, q).RevokeKey(ctx, org.Revoke{
+	w := writer(db, q)
+	defer w.Commit.Close()
+	revoked, err := w.RevokeKey(ctx, org.Revoke{
 		ID: id, Actor: org.Actor{Email: "keyport CLI"}, Detail: "keyport key revoke",
 	})
 	if errors.Is(err, org.ErrKeyNotFound) {

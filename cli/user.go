@@ -45,7 +45,9 @@ func userCreate(ctx context.Context, env Env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	acct, err := writer(db, q).Signup(ctx, org.NewAccount{Email: addr, PasswordHash: hash, OrgName: orgName})
+	w := writer(db, q)
+	defer w.Commit.Close()
+	acct, err := w.Signup(ctx, org.NewAccount{Email: addr, PasswordHash: hash, OrgName: orgName})
 	if errors.Is(err, org.ErrEmailTaken) {
 		return fmt.Errorf("a user with email %s already exists", addr)
 	}

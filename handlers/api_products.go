@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -70,9 +71,12 @@ func (s *Server) createProduct(c echo.Context) error {
 	k := keyFrom(c)
 	now := s.Now().UnixMilli()
 	id := randid.New("prod")
-	if err := s.Write.CreateProduct(c.Request().Context(), queries.CreateProductParams{
+	row := queries.CreateProductParams{
 		ID: id, OrgID: k.OrgID, Name: in.Name, PriceCents: in.PriceCents, CreatedAt: now,
 		KeyID: sql.NullString{String: k.ID, Valid: true},
+	}
+	if err := s.Commit.Do(c.Request().Context(), func(ctx context.Context, q *queries.Queries) error {
+		return q.CreateProduct(ctx, row)
 	}); err != nil {
 		return err
 	}

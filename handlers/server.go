@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"keyport/database"
+	"keyport/groupcommit"
 	"keyport/keyauth"
 	"keyport/lastused"
 	"keyport/metrics"
@@ -23,8 +24,11 @@ import (
 
 // Deps are the server's dependencies; package app builds them once.
 type Deps struct {
-	DB       *database.DB
-	Write    *queries.Queries // on the writer connection
+	DB    *database.DB
+	Write *queries.Queries // on the writer connection
+	// Commit runs the audited writes and product inserts on the writer connection,
+	// committing those that arrive together in one transaction.
+	Commit   *groupcommit.Committer
 	Read     *queries.Queries // prepared on the reader pool
 	Sessions *scs.SessionManager
 	Pages    *Templates
@@ -64,7 +68,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, dummyHash: hash}
-	s.Org = &org.Writer{DB: d.DB.Write, Queries: d.Write, Now: d.Now, KeysChanged: d.Keys.Invalidate, KeyIssued: d.Keys.Issued}
+	s.Org = &org.Writer{Commit: d.Commit, Queries: d.Write, Now: d.Now, KeysChanged: d.Keys.Invalidate, KeyIssued: d.Keys.Issued}
 	s.Sessions.ErrorFunc = s.sessionError
 	return s, nil
 }

@@ -37,6 +37,7 @@ type Metrics struct {
 	keyVerifications *prometheus.CounterVec
 	productsCreated  prometheus.Counter
 	dbErrors         prometheus.Counter
+	writeBatch       prometheus.Histogram
 }
 
 // New builds the metrics on a fresh registry, with the Go runtime and process collectors.
@@ -68,9 +69,14 @@ func New() *Metrics {
 			Name: "keyport_db_errors_total",
 			Help: "Requests that failed with a database error or answered 503.",
 		}),
+		writeBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "keyport_write_batch_size",
+			Help:    "Writes (products, key changes, sign-ins and their audit events) committed together in one transaction.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
+		}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.inFlight, m.latency, m.keyVerifications, m.productsCreated, m.dbErrors,
+		m.requests, m.inFlight, m.latency, m.keyVerifications, m.productsCreated, m.dbErrors, m.writeBatch,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -119,6 +125,14 @@ func (m *Metrics) ProductCreated() {
 		return
 	}
 	m.productsCreated.Inc()
+}
+
+// WriteBatch records the size of one committed group of writes (package groupcommit).
+func (m *Metrics) WriteBatch(size int) {
+	if m == nil {
+		return
+	}
+	m.writeBatch.Observe(float64(size))
 }
 
 // DBError counts one request that failed because of the database.

@@ -31,7 +31,7 @@ type Account struct {
 func (w *Writer) Signup(ctx context.Context, in NewAccount) (Account, error) {
 	now := w.Now()
 	a := Account{UserID: randid.New("usr"), OrgID: randid.New("org")}
-	err := w.inTx(ctx, func(q *queries.Queries) error {
+	err := w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		if err := q.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: a.OrgID, Name: in.OrgName, CreatedAt: now.UnixMilli()}); err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ type SignIn struct {
 // attempt's reservation back.
 func (w *Writer) RecordLogin(ctx context.Context, in SignIn) error {
 	now := w.Now()
-	return w.inTx(ctx, func(q *queries.Queries) error {
+	return w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		if err := in.Attempt.succeeded(ctx, q); err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (w *Writer) RecordLogin(ctx context.Context, in SignIn) error {
 // the free failures the account's next attempt must wait.
 func (w *Writer) RecordLoginFailure(ctx context.Context, in SignIn) error {
 	now := w.Now()
-	return w.inTx(ctx, func(q *queries.Queries) error {
+	return w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		if err := in.Attempt.failed(ctx, q, now); err != nil {
 			return err
 		}

@@ -43,7 +43,7 @@ type CreatedKey struct {
 func (w *Writer) CreateKey(ctx context.Context, in NewKey) (CreatedKey, error) {
 	now := w.Now()
 	var created CreatedKey
-	err := w.inTx(ctx, func(q *queries.Queries) error {
+	err := w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		if err := useFormToken(ctx, q, in.Actor.UserID, in.FormToken, now); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (w *Writer) RollKey(ctx context.Context, in Roll) (RolledKey, error) {
 	defer w.keysChanged()
 	now := w.Now()
 	var r RolledKey
-	err := w.inTx(ctx, func(q *queries.Queries) error {
+	err := w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		old, err := getKey(ctx, q, in.OrgID, in.ID)
 		if err != nil {
 			return err
@@ -178,7 +178,7 @@ func (w *Writer) RevokeKey(ctx context.Context, in Revoke) (RevokedKey, error) {
 	defer w.keysChanged()
 	now := w.Now()
 	var r RevokedKey
-	err := w.inTx(ctx, func(q *queries.Queries) error {
+	err := w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		k, err := getKey(ctx, q, in.OrgID, in.ID)
 		if err != nil {
 			return err

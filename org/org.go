@@ -11,6 +11,7 @@ import (
 	"errors"
 	"time"
 
+	"keyport/groupcommit"
 	"keyport/queries"
 )
 
@@ -27,9 +28,10 @@ var (
 
 // Writer makes the audited writes. Build it once; it is safe for concurrent use.
 type Writer struct {
-	// DB is the writer connection; each action runs in one transaction on it.
-	DB *sql.DB
-	// Queries are bound to DB (prepared on it or not).
+	// Commit runs each action in a transaction on the writer connection, together with
+	// the other writes that arrive at the same time.
+	Commit *groupcommit.Committer
+	// Queries are on the writer connection, for single-statement writes.
 	Queries *queries.Queries
 	// Now is the clock.
 	Now func() time.Time
@@ -43,17 +45,11 @@ type Writer struct {
 	KeyIssued func(key string)
 }
 
-// inTx runs fn in one write transaction (BEGIN IMMEDIATE: the connection string sets
-// _txlock), with q bound to it.
-func (w *Writer) inTx(ctx context.Context, fn func(q *queries.Queries) error) error {
-	tx, err := w.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(w.Queries.WithTx(tx)); err != nil {
-		return errors.Join(err, tx.Rollback())
-	}
-	return tx.Commit()
+// inTx runs fn as one job of a group commit: in a write transaction, with q bound to it,
+// atomically and alone in effect (a failing job takes none of the batch down with it).
+// fn may run more than once and must use the ctx it is given (see groupcommit.Job).
+func (w *Writer) inTx(ctx context.Context, fn groupcommit.Job) error {
+	return w.Commit.Do(ctx, fn)
 }
 
 func (w *Writer) keyIssued(key string) {

@@ -27,7 +27,7 @@ func (w *Writer) EndSession(ctx context.Context, id string) error {
 // SignOutEverywhere ends every session of the user and records it.
 func (w *Writer) SignOutEverywhere(ctx context.Context, a Actor, orgID string) error {
 	now := w.Now()
-	return w.inTx(ctx, func(q *queries.Queries) error {
+	return w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		if _, err := q.DeleteUserSessionsExcept(ctx, queries.DeleteUserSessionsExceptParams{UserID: a.UserID, Keep: ""}); err != nil {
 			return err
 		}
@@ -40,7 +40,7 @@ func (w *Writer) SignOutEverywhere(ctx context.Context, a Actor, orgID string) e
 // is the reservation taken to check the current password (zero on the command line).
 func (w *Writer) ChangePassword(ctx context.Context, a Actor, orgID, hash, keep string, at Attempt) error {
 	now := w.Now()
-	return w.inTx(ctx, func(q *queries.Queries) error {
+	return w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		if err := at.succeeded(ctx, q); err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func (w *Writer) ReserveSignIn(ctx context.Context, client, account string) (Att
 	now := w.Now()
 	ms := now.UnixMilli()
 	at := Attempt{client: client, account: account}
-	err := w.inTx(ctx, func(q *queries.Queries) error {
+	err := w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		if err := q.EnsureThrottle(ctx, queries.EnsureThrottleParams{Subject: client, Now: ms}); err != nil {
 			return err
 		}

@@ -1,0 +1,226 @@
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"keyport/database"
+	"keyport/migrations"
+	"keyport/queries"
+)
+
+type fixture struct {
+	db *database.DB
+	c  *Committer
+
+	mu      sync.Mutex
+	batches []int
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "keyport.db"), migrations.SQLite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	q := queries.New(db.Write)
+	if err := q.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: "org_1", Name: "One", CreatedAt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db}
+	f.c = New(db.Write, q, func(n int) {
+		f.mu.Lock()
+		f.batches = append(f.batches, n)
+		f.mu.Unlock()
+	})
+	t.Cleanup(f.c.Close)
+	return f
+}
+
+func insert(id string, cents int64) Job {
+	return func(ctx context.Context, q *queries.Queries) error {
+		return q.CreateProduct(ctx, queries.CreateProductParams{ID: id, OrgID: "org_1", Name: id, PriceCents: cents, CreatedAt: 1})
+	}
+}
+
+// holdWriter takes the single writer connection until the returned func is called, so
+// that jobs queue up behind the one the committer is trying to start.
+func (f *fixture) holdWriter(t *testing.T) func() {
+	t.Helper()
+	conn, err := f.db.Write.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { conn.Close() }
+}
+
+// queue calls Do for each job (with ctx, or a background one) while the writer is held:
+// the first job is taken by the committer, which then waits for the connection, and the
+// others queue behind it. It returns once they all have.
+func (f *fixture) queue(t *testing.T, ctxs []context.Context, jobs []Job) []chan error {
+	t.Helper()
+	waits := f.db.Write.Stats().WaitCount
+	errs := make([]chan error, len(jobs))
+	for i, j := range jobs {
+		ctx := context.Background()
+		if i < len(ctxs) {
+			ctx = ctxs[i]
+		}
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- f.c.Do(ctx, j) }()
+		if i == 0 {
+			for f.db.Write.Stats().WaitCount == waits {
+				runtime.Gosched()
+			}
+		}
+	}
+	for len(f.c.jobs) < len(jobs)-1 {
+		runtime.Gosched()
+	}
+	return errs
+}
+
+func (f *fixture) products(t *testing.T) []string {
+	t.Helper()
+	rows, err := queries.New(f.db.Read).ListProducts(context.Background(), queries.ListProductsParams{OrgID: "org_1", Before: 1 << 62, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Writes that arrive while the writer is busy are committed together, in one
+// transaction, and each Do returns only once its row is committed and readable.
+func TestQueuedWritesCommitTogether(t *testing.T) {
+	f := setup(t)
+	release := f.holdWriter(t)
+	var jobs []Job
+	var want []string
+	for i := range 50 {
+		id := fmt.Sprintf("prod_%02d", i)
+		jobs = append(jobs, insert(id, 100))
+		want = append(want, id)
+	}
+	errs := f.queue(t, nil, jobs)
+	release()
+	for i, e := range errs {
+		if err := <-e; err != nil {
+			t.Fatalf("job %d: %v", i, err)
+		}
+	}
+	if got := f.products(t); !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !slices.Equal(f.batches, []int{1, 49}) {
+		t.Errorf("batch sizes %v, want [1 49]: the first job alone, then all that queued behind it", f.batches)
+	}
+}
+
+// A job that fails (here a CHECK constraint and a duplicate id) gets its own error; the
+// jobs batched with it are committed all the same.
+func TestBadJobFailsAlone(t *testing.T) {
+	f := setup(t)
+	if err := f.c.Do(context.Background(), insert("prod_taken", 100)); err != nil {
+		t.Fatal(err)
+	}
+	release := f.holdWriter(t)
+	jobs := []Job{insert("prod_a", 100), insert("prod_b", 100), insert("prod_free", 0), insert("prod_c", 100),
+		insert("prod_taken", 100), insert("prod_d", 100)}
+	errs := f.queue(t, nil, jobs)
+	release()
+	for i, e := range errs {
+		err := <-e
+		bad := i == 2 || i == 4
+		if bad != (err != nil) {
+			t.Errorf("job %d: %v", i, err)
+		}
+		if i == 4 && !database.IsUniqueViolation(err) {
+			t.Errorf("job 4: %v, want the UNIQUE violation", err)
+		}
+	}
+	want := []string{"prod_a", "prod_b", "prod_c", "prod_d", "prod_taken"}
+	if got := f.products(t); !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+}
+
+// A job that panics fails with the panic as its error; the committer goes on.
+func TestPanickingJob(t *testing.T) {
+	f := setup(t)
+	err := f.c.Do(context.Background(), func(context.Context, *queries.Queries) error { panic("boom") })
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("panicking job: %v", err)
+	}
+	if err := f.c.Do(context.Background(), insert("prod_after", 100)); err != nil {
+		t.Fatalf("the next job: %v", err)
+	}
+}
+
+// A job whose caller has gone before its batch starts is not run; a job's queries are
+// never cut short by its caller's context, which would roll back its batch-mates.
+func TestCancelledJob(t *testing.T) {
+	f := setup(t)
+	release := f.holdWriter(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var ran bool
+	errs := f.queue(t, []context.Context{context.Background(), ctx}, []Job{insert("prod_first", 100),
+		func(ctx context.Context, q *queries.Queries) error { ran = true; return nil }})
+	cancel()
+	release()
+	if err := <-errs[1]; !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("cancelled job: %v, ran %v", err, ran)
+	}
+	if err := <-errs[0]; err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	err := f.c.Do(ctx, func(ctx context.Context, q *queries.Queries) error {
+		cancel()
+		return insert("prod_late", 100)(ctx, q)
+	})
+	if err != nil {
+		t.Errorf("job whose caller left while it ran: %v", err)
+	}
+	if got := f.products(t); !slices.Equal(got, []string{"prod_first", "prod_late"}) {
+		t.Errorf("rows %v", got)
+	}
+}
+
+// Close runs what is queued; Do fails afterwards.
+func TestClose(t *testing.T) {
+	f := setup(t)
+	release := f.holdWriter(t)
+	errs := f.queue(t, nil, []Job{insert("prod_1", 100), insert("prod_2", 100), insert("prod_3", 100)})
+	closed := make(chan struct{})
+	go func() { f.c.Close(); close(closed) }()
+	release()
+	<-closed
+	for i, e := range errs {
+		if err := <-e; err != nil {
+			t.Errorf("job %d queued before Close: %v", i, err)
+		}
+	}
+	if err := f.c.Do(context.Background(), insert("prod_4", 100)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Do after Close: %v", err)
+	}
+	if got := len(f.products(t)); got != 3 {
+		t.Errorf("%d rows, want 3", got)
+	}
+}
