@@ -2,18 +2,55 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
+
+var batchRE = regexp.MustCompile(`(?m)^keyport_write_batch_size_(?:bucket\{le="(\d+)"\}|count) (\d+)$`)
+
+// batchesOver reads the server's metrics: how many committed write batches held more
+// than n writes (n must be one of the histogram's bounds).
+func batchesOver(t *testing.T, s *server, n int) int {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total, upTo int
+	for _, m := range batchRE.FindAllStringSubmatch(string(b), -1) {
+		v, _ := strconv.Atoi(m[2])
+		switch m[1] {
+		case "":
+			total = v
+		case strconv.Itoa(n):
+			upTo = v
+		}
+	}
+	return total - upTo
+}
 
 // TestCrashLoop kills the binary with SIGKILL at a random moment under write load, again
 // and again. After every restart each product that got a 201 is there, the file passes
 // integrity_check, the keys still authenticate and the session cookie still signs in.
 // KEYPORT_CRASH_CYCLES sets the number of cycles (3 by default; 10 or more for the long
-// run in docs/RELIABILITY.md).
+// run in docs/RELIABILITY.md). With 128 clients the writes are group-committed in large
+// batches, and each kill comes only after batches of more than 16 rows have committed.
 func TestCrashLoop(t *testing.T) {
+	t.Run("8 clients", func(t *testing.T) { crashLoop(t, 8, 0) })
+	t.Run("128 clients", func(t *testing.T) { crashLoop(t, 128, 16) })
+}
+
+func crashLoop(t *testing.T, clients, batchOver int) {
 	cycles := envInt(t, "KEYPORT_CRASH_CYCLES", 3)
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, seed))
@@ -22,15 +59,24 @@ func TestCrashLoop(t *testing.T) {
 	dbPath := t.TempDir() + "/keyport.db"
 	s := start(t, dbPath)
 	acct := signup(t, s, "crash@example.com", 2)
-	hc := newHTTPClient(8)
+	hc := newHTTPClient(clients)
 
 	var acked []ack
 	sent := 0
 	for cycle := range cycles {
 		ctx, cancel := context.WithCancel(context.Background())
-		l, wait := goLoad(ctx, hc, s.URL, acct.Keys, 8, 0, "crash")
+		l, wait := goLoad(ctx, hc, s.URL, acct.Keys, clients, 0, "crash")
 		// Let some writes land first, then kill at a random moment.
 		time.Sleep(time.Duration(100+rng.IntN(900)) * time.Millisecond)
+		big := 0
+		for deadline := time.Now().Add(30 * time.Second); batchOver > 0; time.Sleep(10 * time.Millisecond) {
+			if big = batchesOver(t, s, batchOver); big > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cycle %d: no batch of more than %d writes in 30 s", cycle, batchOver)
+			}
+		}
 		s.kill()
 		cancel()
 		wait()
@@ -59,7 +105,8 @@ func TestCrashLoop(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("cycle %d: %d requests, %d acknowledged (%d in all), %d rows", cycle, l.sent(), len(l.acked()), len(acked), len(ids))
+		t.Logf("cycle %d: %d requests, %d acknowledged (%d in all), %d rows; killed after %d batches of more than %d writes",
+			cycle, l.sent(), len(l.acked()), len(acked), len(ids), big, batchOver)
 
 		s = start(t, dbPath)
 		acct.retarget(t, s)
