@@ -13,6 +13,7 @@ import (
 
 	"keyport/apikey"
 	"keyport/database"
+	"keyport/groupcommit"
 	"keyport/org"
 	"keyport/queries"
 	"keyport/testapp"
@@ -37,7 +38,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f := &fixture{q: queries.New(db.Write), now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	f.w = &org.Writer{DB: db.Write, Queries: f.q, Now: func() time.Time { return f.now }, KeysChanged: func() { f.changed++ }}
+	commit := groupcommit.New(db.Write, f.q, nil)
+	t.Cleanup(commit.Close)
+	f.w = &org.Writer{Commit: commit, Queries: f.q, Now: func() time.Time { return f.now }, KeysChanged: func() { f.changed++ }}
 	acct, err := f.w.Signup(ctx, org.NewAccount{Email: "owner@example.com", PasswordHash: "x", OrgName: "Acme"})
 	if err != nil {
 		t.Fatal(err)
