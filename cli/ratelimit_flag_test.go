@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestKeyRateLimitFlagRejectsBadValues(t *testing.T) {
+func TestServeFlagsRejectBadValues(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
@@ -17,6 +17,10 @@ func TestKeyRateLimitFlagRejectsBadValues(t *testing.T) {
 		{"negative flag", []string{"-key-rate-limit", "-1"}, nil, "-key-rate-limit must be 0 (unlimited) or more"},
 		{"not a number in env", nil, map[string]string{"KEYPORT_KEY_RATE_LIMIT": "lots"}, "KEYPORT_KEY_RATE_LIMIT"},
 		{"negative env", nil, map[string]string{"KEYPORT_KEY_RATE_LIMIT": "-5"}, "-key-rate-limit must be 0"},
+		{"proxy not an address", []string{"-trusted-proxies", "10.0.0.0/8,proxy.local"}, nil, "-trusted-proxies"},
+		{"proxy in env", nil, map[string]string{"KEYPORT_TRUSTED_PROXIES": "10.0.0.0/33"}, "-trusted-proxies"},
+		{"public URL without scheme", []string{"-public-url", "keys.example.com"}, nil, "-public-url"},
+		{"public URL with a path, in env", nil, map[string]string{"KEYPORT_PUBLIC_URL": "https://example.com/keys"}, "-public-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
