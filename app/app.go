@@ -63,6 +63,9 @@ type Config struct {
 	// NoUsageCounts turns off counting each key's verifications by outcome (the usage
 	// charts and API then show nothing new); the benchmark compares both.
 	NoUsageCounts bool
+	// UsageFlushAt is how many (key, hour) counts may be pending before they are written
+	// without waiting for the interval; 0 means usage.DefaultFlushAt.
+	UsageFlushAt int
 }
 
 // DefaultKeyRateLimit is the per-key limit (requests a minute) the server runs with
@@ -160,6 +163,9 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	}
 	if !cfg.NoUsageCounts {
 		deps.Counts = usage.New(db.Write, write)
+		if cfg.UsageFlushAt > 0 {
+			deps.Counts.FlushAt = cfg.UsageFlushAt
+		}
 	}
 	if cfg.KeyRateLimit > 0 {
 		deps.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)

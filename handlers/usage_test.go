@@ -372,3 +372,31 @@ func TestUsageAPI(t *testing.T) {
 		checkAPIError(t, resp, body, tc.status, tc.code, "")
 	}
 }
+
+// Pending counts past UsageFlushAt are written at once, not at the next tick, so memory
+// stays bounded however many keys are in use; with no tick due, only that can write them.
+func TestUsageFlushedEarlyWhenManyPending(t *testing.T) {
+	a := testapp.New(t, func(c *app.Config) { c.UsageFlushInterval = time.Hour; c.UsageFlushAt = 3 })
+	c := a.Signup(t, "early@example.com")
+	var ids []string
+	for _, name := range []string{"a", "b", "c"} {
+		key, id := c.CreateKey(name)
+		ids = append(ids, id)
+		if resp, body := a.API(t, http.MethodGet, "/api/products", key, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d\n%s", resp.StatusCode, body)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Server.Counts.Writes() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s, %d rows written, want 3 (%d pending)", a.Server.Counts.Writes(), a.Server.Counts.Pending())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, id := range ids {
+		rows, err := a.Server.Read.ListKeyUsage(context.Background(), queries.ListKeyUsageParams{KeyID: id})
+		if err != nil || len(rows) != 1 || rows[0].Valid != 1 {
+			t.Errorf("%s: rows %v, %v; want one hour with 1 valid", id, rows, err)
+		}
+	}
+}

@@ -170,13 +170,17 @@ func FormatCents(c int64) string {
 var ErrLimit = fmt.Errorf("%w: limit must be an integer from 1 to 100", ErrInvalidRequest)
 
 // Limit parses ?limit=, 20 when absent.
-func Limit(s string) (int, error) {
+func Limit(s string) (int, error) { return intParam(s, 20, 1, 100, ErrLimit) }
+
+// intParam parses a query parameter that must be an integer from lo to hi, def when
+// absent, and answers bad otherwise.
+func intParam(s string, def, lo, hi int, bad error) (int, error) {
 	if s == "" {
-		return 20, nil
+		return def, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100 {
-		return 0, ErrLimit
+	if err != nil || n < lo || n > hi {
+		return 0, bad
 	}
 	return n, nil
 }
