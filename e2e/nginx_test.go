@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -175,27 +174,7 @@ func TestNginxForwardAuth(t *testing.T) {
 
 	send := func(t *testing.T, method, path, body string, headers ...string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, proxy+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, h := range headers {
-			if h == "" {
-				continue
-			}
-			k, v, _ := strings.Cut(h, ":")
-			req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, string(b)
+		return testapp.Request(t, method, proxy+path, body, headers...)
 	}
 
 	orgID := func(keyID string) string {

@@ -11,7 +11,6 @@ import (
 
 	"keyport/apikey"
 	"keyport/handlers/parse"
-	"keyport/input"
 	"keyport/keyauth"
 	"keyport/org"
 	"keyport/queries"
@@ -42,12 +41,6 @@ type NewAPIKey struct {
 type RolledAPIKey struct {
 	NewAPIKey
 	PreviousKey APIKey `json:"previousKey"`
-}
-
-// APIKeyList is one page of keys.
-type APIKeyList struct {
-	Data       []APIKey `json:"data"`
-	NextCursor *string  `json:"nextCursor"`
 }
 
 func (s *Server) apiKey(k queries.ApiKey) APIKey {
@@ -88,34 +81,20 @@ func rootActor(c echo.Context) org.Actor {
 }
 
 func (s *Server) listAPIKeys(c echo.Context) error {
-	limit, err := parse.Limit(c.QueryParam("limit"))
-	if err != nil {
-		return err
-	}
-	before, err := input.Cursor(c.QueryParam("cursor"))
-	if err != nil {
-		return err
-	}
 	status, err := parse.KeyStatus(c.QueryParam("status"))
 	if err != nil {
 		return err
 	}
-	rows, err := s.Read.ListAPIKeysByStatus(c.Request().Context(), queries.ListAPIKeysByStatusParams{
-		OrgID: keyFrom(c).OrgID, Before: before, Status: status, Now: sql.NullInt64{Int64: s.Now().UnixMilli(), Valid: true}, Limit: int64(limit) + 1,
-	})
+	now := sql.NullInt64{Int64: s.Now().UnixMilli(), Valid: true}
+	page, err := apiPage(c, func(before, limit int64) ([]queries.ApiKey, error) {
+		return s.Read.ListAPIKeysByStatus(c.Request().Context(), queries.ListAPIKeysByStatusParams{
+			OrgID: keyFrom(c).OrgID, Before: before, Status: status, Now: now, Limit: limit,
+		})
+	}, func(k queries.ApiKey) int64 { return k.Seq }, s.apiKey)
 	if err != nil {
 		return err
 	}
-	out := APIKeyList{Data: make([]APIKey, 0, len(rows))}
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next := input.EncodeCursor(rows[len(rows)-1].Seq)
-		out.NextCursor = &next
-	}
-	for _, r := range rows {
-		out.Data = append(out.Data, s.apiKey(r))
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, page)
 }
 
 func (s *Server) getAPIKey(c echo.Context) error {

@@ -27,10 +27,10 @@ type Product struct {
 	CreatedAt string      `json:"createdAt"`
 }
 
-// ProductList is one page of products.
-type ProductList struct {
-	Data       []Product `json:"data"`
-	NextCursor *string   `json:"nextCursor"`
+// Page is one page of a list, newest first.
+type Page[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"nextCursor"`
 }
 
 func product(id, name string, cents, createdAt int64) Product {
@@ -86,30 +86,41 @@ func (s *Server) createProduct(c echo.Context) error {
 }
 
 func (s *Server) listProducts(c echo.Context) error {
-	limit, err := parse.Limit(c.QueryParam("limit"))
+	page, err := apiPage(c, func(before, limit int64) ([]queries.ListProductsRow, error) {
+		return s.Read.ListProducts(c.Request().Context(), queries.ListProductsParams{OrgID: keyFrom(c).OrgID, Before: before, Limit: limit})
+	}, func(r queries.ListProductsRow) int64 { return r.Seq },
+		func(r queries.ListProductsRow) Product { return product(r.ID, r.Name, r.PriceCents, r.CreatedAt) })
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// apiPage reads ?limit= and ?cursor=, fetches up to limit rows below the cursor (one more,
+// to know whether a next page exists) and makes the page of them.
+func apiPage[R, V any](c echo.Context, fetch func(before, limit int64) ([]R, error), seq func(R) int64, view func(R) V) (Page[V], error) {
+	limit, err := parse.Limit(c.QueryParam("limit"))
+	if err != nil {
+		return Page[V]{}, err
 	}
 	before, err := input.Cursor(c.QueryParam("cursor"))
 	if err != nil {
-		return err
+		return Page[V]{}, err
 	}
-	rows, err := s.Read.ListProducts(c.Request().Context(), queries.ListProductsParams{
-		OrgID: keyFrom(c).OrgID, Before: before, Limit: int64(limit) + 1,
-	})
+	rows, err := fetch(before, int64(limit)+1)
 	if err != nil {
-		return err
+		return Page[V]{}, err
 	}
-	out := ProductList{Data: make([]Product, 0, len(rows))}
+	page := Page[V]{Data: make([]V, 0, min(len(rows), limit))}
 	if len(rows) > limit {
 		rows = rows[:limit]
-		next := input.EncodeCursor(rows[len(rows)-1].Seq)
-		out.NextCursor = &next
+		next := input.EncodeCursor(seq(rows[len(rows)-1]))
+		page.NextCursor = &next
 	}
 	for _, r := range rows {
-		out.Data = append(out.Data, product(r.ID, r.Name, r.PriceCents, r.CreatedAt))
+		page.Data = append(page.Data, view(r))
 	}
-	return c.JSON(http.StatusOK, out)
+	return page, nil
 }
 
 func (s *Server) getProduct(c echo.Context) error {

@@ -33,7 +33,7 @@ WHERE org_id = sqlc.arg(org_id)
       WHEN 'revoked' THEN revoked_at IS NOT NULL
       WHEN 'expired' THEN revoked_at IS NULL AND expires_at <= sqlc.arg(now)
       WHEN 'active' THEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > sqlc.arg(now))
-      ELSE 1 END
+      ELSE TRUE END
 ORDER BY seq DESC
 LIMIT sqlc.arg(limit);
 

@@ -283,7 +283,7 @@ WHERE org_id = ?1
       WHEN 'revoked' THEN revoked_at IS NOT NULL
       WHEN 'expired' THEN revoked_at IS NULL AND expires_at <= ?4
       WHEN 'active' THEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?4)
-      ELSE 1 END
+      ELSE TRUE END
 ORDER BY seq DESC
 LIMIT ?5
 `

@@ -306,11 +306,17 @@ func (a *App) API(t testing.TB, method, path, key, body string) (*http.Response,
 // ("Name: value"), does not follow redirects, and returns the response with its body read.
 func (a *App) Request(t testing.TB, method, path, body string, headers ...string) (*http.Response, string) {
 	t.Helper()
+	return Request(t, method, a.URL+path, body, headers...)
+}
+
+// Request is App.Request to any url: another server under test.
+func Request(t testing.TB, method, url, body string, headers ...string) (*http.Response, string) {
+	t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, a.URL+path, r)
+	req, err := http.NewRequest(method, url, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,8 +324,9 @@ func (a *App) Request(t testing.TB, method, path, body string, headers ...string
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		if k, v, ok := strings.Cut(h, ":"); ok {
+			req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		}
 	}
 	resp, err := noRedirects.Do(req)
 	if err != nil {

@@ -200,7 +200,7 @@ const (
 // groups lists the rows by the group they are measured in: the rows of a group take turns
 // within one stretch of time, so each is compared with its baseline under the same load
 // from everything else on the machine.
-func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
+func groups(m seed.Manifest, rootKey, unknown, badsum, dashCookie string) [][]row {
 	const body = `{"name":"Widget","price":9.99}`
 	deep := m.MinSeq + 21
 	kp := func(t target) target { t.server = "keyport"; return t }
@@ -215,6 +215,13 @@ func groups(m seed.Manifest, unknown, badsum, dashCookie string) [][]row {
 			{noWork, fl(target{method: "GET", path: "/nowork", keys: m.KeysFile, status: 200}), nil},
 			{"403 unknown key", kp(target{method: "GET", path: "/api/products", keys: unknown, status: 403}), &ref{noWork, "keyport"}},
 			{"403 bad checksum", kp(target{method: "GET", path: "/api/products", keys: badsum, status: 403}), &ref{noWork, "keyport"}},
+			// The key service: every seeded key is also a root key. Verify: the key in
+			// x-api-key asks about the next one; forward auth: one root key, the client's
+			// key rotating.
+			{"POST /api/v1/keys/verify", kp(target{method: "POST", path: "/api/v1/keys/verify",
+				body: `{"key":"{{key}}","scopes":["products:read"]}`, keys: m.KeysFile, status: 200}), &ref{noWork, "keyport"}},
+			{"GET /api/v1/forward-auth", kp(target{method: "GET", path: "/api/v1/forward-auth?scopes=products:read",
+				keys: m.KeysFile, headers: []string{"X-Keyport-Root-Key: " + rootKey}, status: 204}), &ref{noWork, "keyport"}},
 		},
 		// The bare floor is the goal for keyport's insert; the floor beside it shows what
 		// keyport's schema costs by itself.
@@ -307,7 +314,11 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 	}
 
 	var results []result
-	for _, g := range groups(m, unknown, badsum, cookie) {
+	keys, err := seed.ReadKeys(m.KeysFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups(m, keys[0], unknown, badsum, cookie) {
 		if c.only != "" && !slices.ContainsFunc(g, func(r row) bool { return strings.Contains(r.scenario, c.only) }) {
 			continue
 		}
@@ -543,9 +554,20 @@ func wrk(ctx context.Context, c *config, d time.Duration, base string, t target)
 // probe sends the scenario's request once and checks its status, so a table never shows
 // the speed of the wrong answer.
 func probe(base string, t target) error {
+	var keys []string
+	if t.keys != "" {
+		var err error
+		if keys, err = seed.ReadKeys(t.keys); err != nil {
+			return err
+		}
+	}
 	var body io.Reader
 	if t.body != "" {
-		body = strings.NewReader(t.body)
+		b := t.body
+		if len(keys) > 1 {
+			b = strings.ReplaceAll(b, "{{key}}", keys[1]) // as wrk.lua fills it in
+		}
+		body = strings.NewReader(b)
 	}
 	req, err := http.NewRequest(t.method, base+t.path, body)
 	if err != nil {
@@ -554,11 +576,7 @@ func probe(base string, t target) error {
 	if t.body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if t.keys != "" {
-		keys, err := seed.ReadKeys(t.keys)
-		if err != nil {
-			return err
-		}
+	if len(keys) > 0 {
 		req.Header.Set("x-api-key", keys[0])
 	}
 	for _, h := range t.headers {

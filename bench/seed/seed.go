@@ -64,7 +64,7 @@ const (
 	dashPassword = "bench-password"
 	keysPerOrg   = 1000
 	// version changes whenever what Seed writes changes, so cached files are remade.
-	version = "2"
+	version = "3" // 3: keys hold every scope keyport defines, so each is a root key too
 )
 
 // Cached returns the manifest of a database seeded to spec under dir, seeding it first
