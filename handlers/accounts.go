@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,7 @@ import (
 	"keyport/input"
 	"keyport/org"
 	"keyport/queries"
+	"keyport/team"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -98,7 +100,8 @@ func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	// Credentials come from the body only: a query string ends up in proxy logs.
 	typed := c.Request().PostFormValue("email")
-	page := AuthPage{Layout: s.layout(c, "Sign in", ""), Email: echoField(typed, input.MaxEmailLen)}
+	page := AuthPage{Layout: s.layout(c, "Sign in", ""), Email: echoField(typed, input.MaxEmailLen),
+		Invite: c.Request().PostFormValue("invite")}
 	ip := c.RealIP()
 	// An invalid address is reported like a wrong password: the form never tells which
 	// half was wrong. It is still counted, under what was typed.
@@ -157,12 +160,22 @@ func (s *Server) login(c echo.Context) error {
 	if err := s.startSession(ctx, user.ID); err != nil {
 		return err
 	}
+	if page.Invite != "" {
+		return s.acceptInviteAs(c, user.ID, user.Email, page.Invite)
+	}
 	return redirect(c, dashboardPath)
 }
 
 func (s *Server) logout(c echo.Context) error {
 	if err := s.endSession(c.Request().Context()); err != nil {
 		return err
+	}
+	// Signing out to use an invitation as someone else returns to the invitation; no
+	// other place, so the field cannot send anyone off the site.
+	if next := c.FormValue("next"); strings.HasPrefix(next, "/invite/") {
+		if _, err := team.HashInvitationToken(strings.TrimPrefix(next, "/invite/")); err == nil {
+			return redirect(c, next)
+		}
 	}
 	return redirect(c, "/login")
 }

@@ -210,7 +210,8 @@ func TestListKeysStatusFilterMatchesState(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[string][]string{}
-		for _, k := range all {
+		for _, r := range all {
+			k := r.ApiKey
 			switch st := org.KeyState(k, a.Clock.Now()); {
 			case st == apikey.Revoked:
 				want["revoked"] = append(want["revoked"], k.ID)

@@ -13,7 +13,9 @@ import (
 	"keyport/handlers/parse"
 	"keyport/input"
 	"keyport/keyauth"
+	"keyport/org"
 	"keyport/ratelimit"
+	"keyport/team"
 )
 
 // Application errors; handlers return them (wrapped with %w where useful) and
@@ -74,8 +76,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status, msg := http.StatusInternalServerError, "Something went wrong. Please try again."
 	var he *echo.HTTPError
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, org.ErrMemberNotFound), errors.Is(err, org.ErrInvitationNotFound):
 		status, msg = http.StatusNotFound, http.StatusText(http.StatusNotFound)
+	case errors.Is(err, org.ErrInvitationInvalid):
+		status, msg = http.StatusNotFound, "This invitation is not valid. It may have expired, been used or been revoked: ask for a new link."
+	case errors.Is(err, team.ErrForbidden):
+		// The refusal says what the role cannot do.
+		status, msg = http.StatusForbidden, err.Error()
+	case errors.Is(err, org.ErrLastOwner):
+		status, msg = http.StatusConflict, "This organization needs at least one owner: make someone else an owner first."
 	case database.IsUnavailable(err):
 		status, msg = http.StatusServiceUnavailable, "The database is unavailable right now. Please try again shortly."
 	case errors.As(err, &he):

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,6 +15,7 @@ import (
 	"keyport/keyauth"
 	"keyport/org"
 	"keyport/queries"
+	"keyport/team"
 )
 
 func (s *Server) keysPage(c echo.Context) error {
@@ -30,39 +32,100 @@ func (s *Server) keysPage(c echo.Context) error {
 
 // listKeys is the page of the organization's keys below the request's ?cursor=.
 func (s *Server) listKeys(c echo.Context, showRevoked bool) (KeysPage, error) {
-	orgID := memberFrom(c).OrgID
+	m := memberFrom(c)
 	include, path := int64(0), dashboardPath+"?status=active"
 	if showRevoked {
 		include, path = 1, dashboardPath
 	}
 	var seqs [2]int64 // the page's lowest and highest, for its usage
-	keys, more, err := listPage(c, s.Now(), path, 7,
-		func(ctx context.Context, before, limit int64) ([]queries.ApiKey, error) {
+	keys, more, err := listPage(c, s.Now(), path, 8,
+		func(ctx context.Context, before, limit int64) ([]queries.ListAPIKeysRow, error) {
 			rows, err := s.Read.ListAPIKeys(ctx, queries.ListAPIKeysParams{
-				OrgID: orgID, Before: before, IncludeRevoked: include, Limit: limit,
+				OrgID: m.OrgID, Before: before, IncludeRevoked: include, Limit: limit,
 			})
 			if len(rows) > 0 {
-				seqs = [2]int64{rows[len(rows)-1].Seq, rows[0].Seq}
+				seqs = [2]int64{rows[len(rows)-1].ApiKey.Seq, rows[0].ApiKey.Seq}
 			}
 			return rows, err
 		},
-		func(k queries.ApiKey) int64 { return k.Seq }, keyRow)
+		func(r queries.ListAPIKeysRow) int64 { return r.ApiKey.Seq },
+		func(r queries.ListAPIKeysRow, now time.Time) KeyRow {
+			row := m.keyRow(r.ApiKey, now)
+			row.CreatedBy, row.CreatorLeft = r.CreatorEmail, r.CreatorLeft == 1
+			return row
+		})
 	if err != nil {
 		return KeysPage{}, err
 	}
-	if err := s.withSparks(c.Request().Context(), orgID, keys, seqs[0], seqs[1]); err != nil {
+	if err := s.withSparks(c.Request().Context(), m.OrgID, keys, seqs[0], seqs[1]); err != nil {
 		return KeysPage{}, err
 	}
 	// An organization with keys on this page has keys: only an empty page asks.
 	empty := len(keys) == 0
 	if empty {
-		has, err := s.Read.OrgHasAPIKeys(c.Request().Context(), orgID)
+		has, err := s.Read.OrgHasAPIKeys(c.Request().Context(), m.OrgID)
 		if err != nil {
 			return KeysPage{}, err
 		}
 		empty = !has
 	}
-	return KeysPage{Keys: keys, More: more, Empty: empty, ShowRevoked: showRevoked}, nil
+	return KeysPage{Keys: keys, More: more, Empty: empty, ShowRevoked: showRevoked, CanCreate: m.Can(team.CreateKey)}, nil
+}
+
+// keyRow is k's row as m sees it: without the actions m's role does not allow.
+func (m *Member) keyRow(k queries.ApiKey, now time.Time) KeyRow {
+	r := keyRow(k, now)
+	if !m.Role.CanManageKey(k.CreatedBy.String == m.UserID) {
+		r.CanRoll, r.CanRevoke = false, false
+	}
+	return r
+}
+
+// creator is the email of k's creator and whether they have left the organization, as
+// the keys table shows them.
+func (s *Server) creator(c echo.Context, k queries.ApiKey) (string, bool, error) {
+	if !k.CreatedBy.Valid {
+		return "", false, nil
+	}
+	ctx := c.Request().Context()
+	u, err := s.Read.GetUser(ctx, k.CreatedBy.String)
+	if err != nil {
+		return "", false, err
+	}
+	_, err = s.Read.GetMembership(ctx, queries.GetMembershipParams{OrgID: k.OrgID, UserID: u.ID})
+	if errors.Is(err, sql.ErrNoRows) {
+		return u.Email, true, nil
+	}
+	return u.Email, false, err
+}
+
+// hideRootScopes leaves the root scopes out of the form for a role that may not create
+// root keys.
+func (f *KeyForm) hideRootScopes(m *Member) {
+	if !m.Can(team.CreateRootKey) {
+		f.RootScopes = nil
+	}
+}
+
+// orgKey loads the :id key of the signed-in organization; another organization's key is
+// reported as not found, never as forbidden.
+func (s *Server) orgKey(c echo.Context) (queries.ApiKey, error) {
+	k, err := s.Write.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: memberFrom(c).OrgID, ID: c.Param("id")})
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, ErrNotFound
+	}
+	return k, err
+}
+
+// keyForAction loads the :id key for a roll or revoke, refused unless the member's role
+// allows it on this key.
+func (s *Server) keyForAction(c echo.Context) (queries.ApiKey, error) {
+	k, err := s.orgKey(c)
+	if err != nil {
+		return k, err
+	}
+	m := memberFrom(c)
+	return k, m.Role.CheckKey(k.CreatedBy.String == m.UserID)
 }
 
 // hideRevoked tells from a status filter value whether revoked keys are left out.
@@ -82,7 +145,11 @@ func listFilter(c echo.Context) string {
 }
 
 func (s *Server) newKeyForm(c echo.Context) error {
+	if err := memberFrom(c).Role.Check(team.CreateKey); err != nil {
+		return err
+	}
 	f := keyForm("", "0", keyauth.DefaultScopes, "")
+	f.hideRootScopes(memberFrom(c))
 	f.keepFilter(listFilter(c))
 	token, err := s.Org.NewFormToken(c.Request().Context(), memberFrom(c).UserID)
 	if err != nil {
@@ -95,6 +162,9 @@ func (s *Server) newKeyForm(c echo.Context) error {
 
 func (s *Server) createKey(c echo.Context) error {
 	m := memberFrom(c)
+	if err := m.Role.Check(team.CreateKey); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	form, err := c.FormParams()
 	if err != nil {
@@ -102,6 +172,7 @@ func (s *Server) createKey(c echo.Context) error {
 	}
 	custom := form.Get("custom_scopes")
 	f := keyForm(form.Get("name"), form.Get("expires_in_days"), form["scopes"], custom)
+	f.hideRootScopes(m)
 	f.keepFilter(listFilter(c))
 	f.FormToken = form.Get("form_token")
 	f.Layout = s.layout(c, "Create new key", "keys")
@@ -112,6 +183,12 @@ func (s *Server) createKey(c echo.Context) error {
 	if err = errors.Join(err, expErr, scopeErr); err != nil {
 		f.Error = firstError(err)
 		return s.render(c, http.StatusUnprocessableEntity, "key_new", "key-form", f)
+	}
+	if keyauth.IsRoot(scopes) {
+		err = m.Role.Check(team.CreateRootKey)
+	}
+	if err != nil {
+		return err
 	}
 
 	created, err := s.Org.CreateKey(ctx, org.NewKey{
@@ -163,7 +240,7 @@ func (s *Server) showNewKey(c echo.Context, created org.CreatedKey, replaces *Ke
 }
 
 func (s *Server) revokeConfirm(c echo.Context) error {
-	row, err := s.ownKey(c)
+	row, err := s.actionKey(c)
 	if err != nil {
 		return err
 	}
@@ -176,6 +253,10 @@ func (s *Server) revokeConfirm(c echo.Context) error {
 // POST .../revoke (answers with a redirect to the list). Revoking a revoked key changes
 // nothing and answers the same.
 func (s *Server) revokeKey(c echo.Context) error {
+	k, err := s.keyForAction(c)
+	if err != nil {
+		return err
+	}
 	revoked, err := s.Org.RevokeKey(c.Request().Context(), org.Revoke{
 		OrgID: memberFrom(c).OrgID, ID: c.Param("id"), Actor: actor(c),
 	})
@@ -198,20 +279,28 @@ func (s *Server) revokeKey(c echo.Context) error {
 			return err
 		}
 		setTrigger(c, true, msg, "success")
+		if row.CreatedBy, row.CreatorLeft, err = s.creator(c, k); err != nil {
+			return err
+		}
 		return s.render(c, http.StatusOK, "keys", "key-row", row)
 	}
 	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, dashboardPath)
 }
 
-// ownKey loads the :id key of the signed-in organization as a table row; another
-// organization's key is reported as not found, never as forbidden.
+// ownKey loads the :id key of the signed-in organization as a table row, with only the
+// actions the member's role allows on it.
 func (s *Server) ownKey(c echo.Context) (KeyRow, error) {
-	m := memberFrom(c)
-	k, err := s.Write.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: m.OrgID, ID: c.Param("id")})
-	if errors.Is(err, sql.ErrNoRows) {
-		return KeyRow{}, ErrNotFound
+	k, err := s.orgKey(c)
+	if err != nil {
+		return KeyRow{}, err
 	}
+	return memberFrom(c).keyRow(k, s.Now()), nil
+}
+
+// actionKey is ownKey for a roll or revoke dialog: refused unless the role allows it.
+func (s *Server) actionKey(c echo.Context) (KeyRow, error) {
+	k, err := s.keyForAction(c)
 	if err != nil {
 		return KeyRow{}, err
 	}

@@ -13,7 +13,7 @@ import (
 var errNotRollable = echo.NewHTTPError(http.StatusConflict, "This key can no longer be rolled: it is revoked, expired or already rolled.")
 
 func (s *Server) rollConfirm(c echo.Context) error {
-	row, err := s.ownKey(c)
+	row, err := s.actionKey(c)
 	if err != nil {
 		return err
 	}
@@ -32,6 +32,9 @@ func (s *Server) renderRollForm(c echo.Context, status int, row KeyRow, grace, m
 // rollKey replaces a key: a new key with the same name, scopes and expiry period, while
 // the old one keeps working for the chosen grace period and then expires.
 func (s *Server) rollKey(c echo.Context) error {
+	if _, err := s.keyForAction(c); err != nil {
+		return err
+	}
 	graceField := c.FormValue("grace")
 	grace, err := input.Grace(graceField)
 	if err != nil {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"io/fs"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -64,7 +65,20 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	e.POST("/login", s.login, web...)
 	e.POST("/logout", s.logout, web...)
 
-	dash := e.Group("/dashboard", append(web, requireMember)...)
+	e.GET("/invite/:token", s.invitePage, web...)
+	e.POST("/invite/:token", s.acceptInvite, web...)
+	e.POST("/invite/:token/signup", s.signupInvited, web...)
+
+	// Signed in, also when in no organization (after leaving the last one).
+	signedIn := slices.Concat(web, []echo.MiddlewareFunc{requireMember})
+	e.GET(orgsPath, s.orgsPage, signedIn...)
+	e.POST(orgsPath, s.createOrg, signedIn...)
+	e.POST(orgsPath+"/:id/switch", s.switchOrg, signedIn...)
+	e.GET("/dashboard/account", s.accountPage, signedIn...)
+	e.POST("/dashboard/account/password", s.changePassword, signedIn...)
+	e.POST("/dashboard/account/sign-out-everywhere", s.signOutEverywhere, signedIn...)
+
+	dash := e.Group("/dashboard", slices.Concat(signedIn, []echo.MiddlewareFunc{requireOrg})...)
 	dash.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, dashboardPath) })
 	dash.GET("/integrations/api", s.keysPage)
 	dash.GET("/integrations/api/keys/new", s.newKeyForm)
@@ -77,9 +91,15 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	dash.DELETE("/integrations/api/keys/:id", s.revokeKey)
 	dash.GET("/products", s.productsPage)
 	dash.GET("/audit", s.auditPage)
-	dash.GET("/account", s.accountPage)
-	dash.POST("/account/password", s.changePassword)
-	dash.POST("/account/sign-out-everywhere", s.signOutEverywhere)
+	dash.GET("/members", s.membersPage)
+	dash.GET("/members/invitations/new", s.inviteForm)
+	dash.POST("/members/invitations", s.invite)
+	dash.POST("/members/invitations/:id/revoke", s.revokeInvitation)
+	dash.POST("/members/:user_id/role", s.changeRole)
+	dash.GET("/members/:user_id/remove", s.removeConfirm)
+	dash.POST("/members/:user_id/remove", s.removeMember)
+	dash.GET("/members/leave", s.leaveConfirm)
+	dash.POST("/members/leave", s.leave)
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -42,9 +42,16 @@ func (s *Server) loadMember(next echo.HandlerFunc) echo.HandlerFunc {
 		m, err := s.Read.GetSessionMember(ctx, queries.GetSessionMemberParams{UserID: id, OrgID: current})
 		switch {
 		case err == nil:
-			c.Set(memberKey, &Member{UserID: m.UserID, Email: m.Email, OrgID: m.OrgID, OrgName: m.OrgName, Role: team.Role(m.Role)})
+			member := &Member{UserID: m.UserID, Email: m.Email, OrgID: m.OrgID, OrgName: m.OrgName, Role: team.Role(m.Role)}
+			c.Set(memberKey, member)
 			if m.OrgID != current {
 				s.Sessions.Put(ctx, sessionOrgID, m.OrgID)
+			}
+			// The header's organization switcher; htmx fragments have no header.
+			if !isHTMX(c) && c.Request().Method == http.MethodGet {
+				if member.Orgs, err = s.userOrgs(c); err != nil {
+					return err
+				}
 			}
 		case errors.Is(err, errNoRows):
 			// Signed in but in no organization (they left or were removed from all).
@@ -72,6 +79,17 @@ func (s *Server) sessionUser(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	return id, err
+}
+
+// requireOrg sends a member who is in no organization to the organizations page, where
+// they can create one.
+func requireOrg(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if memberFrom(c).OrgID == "" {
+			return redirect(c, orgsPath)
+		}
+		return next(c)
+	}
 }
 
 // requireMember sends signed-out visitors to /login.

@@ -33,6 +33,7 @@ type Member struct {
 	OrgID   string
 	OrgName string
 	Role    team.Role
+	Orgs    []OrgChoice // all of the user's organizations, on full pages only
 }
 
 // Can reports whether the member's role allows a; templates use it to hide what the role
@@ -73,6 +74,8 @@ type KeyRow struct {
 	CanRevoke    bool
 	RolledTo     string
 	Usage        *Spark // the last 24 hours; nil when not loaded
+	CreatedBy    string // the creator's email; "" for a key made without a user (API, root key)
+	CreatorLeft  bool   // the creator is no longer a member
 }
 
 func keyRow(k queries.ApiKey, now time.Time) KeyRow {
@@ -120,6 +123,7 @@ type KeysPage struct {
 	Keys        []KeyRow
 	Empty       bool // the organization has no keys in any state: show the empty state
 	ShowRevoked bool
+	CanCreate   bool
 	More        MoreLink
 	OOB         bool // rendered as an htmx out-of-band swap
 }
@@ -241,7 +245,8 @@ type AuthPage struct {
 	Email      string
 	Org        string
 	Error      string
-	EmailTaken bool // the error offers to sign in instead
+	EmailTaken bool   // the error offers to sign in instead
+	Invite     string // the invitation token a sign-in accepts once it succeeds
 }
 
 // AccountPage is /dashboard/account.
@@ -278,6 +283,7 @@ type AuditRow struct {
 	Action      string // e.g. key_rolled
 	ActionLabel string // e.g. "Rolled key"
 	KeyName     string
+	Member      string // whom a member event is about
 	Detail      string
 	IP          string
 }
@@ -289,6 +295,7 @@ func auditRow(e queries.AuditEvent, now time.Time) AuditRow {
 		Action:      e.Action,
 		ActionLabel: org.Action(e.Action).Label(),
 		KeyName:     e.KeyName,
+		Member:      e.TargetEmail,
 		Detail:      e.Detail,
 		IP:          e.IP,
 	}

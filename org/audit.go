@@ -21,6 +21,14 @@ const (
 
 	PasswordChanged     Action = "password_changed"
 	SignedOutEverywhere Action = "signed_out_everywhere"
+
+	MemberInvited      Action = "member_invited"
+	InvitationRevoked  Action = "invitation_revoked"
+	InvitationAccepted Action = "invitation_accepted"
+	RoleChanged        Action = "role_changed"
+	MemberRemoved      Action = "member_removed"
+	MemberLeft         Action = "member_left"
+	OrgCreated         Action = "org_created"
 )
 
 var actionLabels = map[Action]string{
@@ -33,6 +41,14 @@ var actionLabels = map[Action]string{
 
 	PasswordChanged:     "Changed password",
 	SignedOutEverywhere: "Signed out everywhere",
+
+	MemberInvited:      "Invited member",
+	InvitationRevoked:  "Revoked invitation",
+	InvitationAccepted: "Joined",
+	RoleChanged:        "Changed role",
+	MemberRemoved:      "Removed member",
+	MemberLeft:         "Left",
+	OrgCreated:         "Created organization",
 }
 
 // Label names the action for people; an action this version does not know is shown as
@@ -57,6 +73,7 @@ type event struct {
 	orgID   string
 	keyID   string
 	keyName string
+	target  string // the member a member event is about, by email
 	detail  string
 }
 
@@ -64,7 +81,7 @@ type event struct {
 func audit(ctx context.Context, q *queries.Queries, a Actor, e event, now time.Time) error {
 	return q.CreateAuditEvent(ctx, queries.CreateAuditEventParams{
 		OrgID: nullStr(e.orgID), ActorID: nullStr(a.UserID), ActorEmail: a.Email,
-		Action: string(e.action), KeyID: nullStr(e.keyID), KeyName: e.keyName, Detail: e.detail,
+		Action: string(e.action), KeyID: nullStr(e.keyID), KeyName: e.keyName, TargetEmail: e.target, Detail: e.detail,
 		IP: a.IP, CreatedAt: now.UnixMilli(),
 	})
 }

@@ -14,12 +14,17 @@ SELECT * FROM api_keys WHERE id = ?;
 
 -- name: ListAPIKeys :many
 -- Newest first. A page starts below the cursor `before` (a seq); revoked keys are left
--- out unless include_revoked is 1.
-SELECT * FROM api_keys
-WHERE org_id = sqlc.arg(org_id)
-  AND seq < sqlc.arg(before)
-  AND (CAST(sqlc.arg(include_revoked) AS INTEGER) = 1 OR revoked_at IS NULL)
-ORDER BY seq DESC
+-- out unless include_revoked is 1. With each key, who created it and whether they have
+-- left the organization since (the key stays: it is the organization's).
+SELECT sqlc.embed(api_keys), coalesce(users.email, '') AS creator_email,
+       CASE WHEN api_keys.created_by IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM memberships m WHERE m.org_id = api_keys.org_id AND m.user_id = api_keys.created_by
+       ) THEN 1 ELSE 0 END AS creator_left
+FROM api_keys LEFT JOIN users ON users.id = api_keys.created_by
+WHERE api_keys.org_id = sqlc.arg(org_id)
+  AND api_keys.seq < sqlc.arg(before)
+  AND (CAST(sqlc.arg(include_revoked) AS INTEGER) = 1 OR api_keys.revoked_at IS NULL)
+ORDER BY api_keys.seq DESC
 LIMIT sqlc.arg(limit);
 
 -- name: ListAPIKeysByStatus :many

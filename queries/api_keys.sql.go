@@ -216,11 +216,15 @@ func (q *Queries) ListAPIKeyHashesSince(ctx context.Context, arg ListAPIKeyHashe
 }
 
 const listAPIKeys = `-- name: ListAPIKeys :many
-SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys
-WHERE org_id = ?1
-  AND seq < ?2
-  AND (CAST(?3 AS INTEGER) = 1 OR revoked_at IS NULL)
-ORDER BY seq DESC
+SELECT api_keys.seq, api_keys.id, api_keys.org_id, api_keys.name, api_keys.hash, api_keys.hint, api_keys.scopes, api_keys.created_at, api_keys.created_by, api_keys.expires_at, api_keys.last_used_at, api_keys.revoked_at, api_keys.rolled_to, coalesce(users.email, '') AS creator_email,
+       CASE WHEN api_keys.created_by IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM memberships m WHERE m.org_id = api_keys.org_id AND m.user_id = api_keys.created_by
+       ) THEN 1 ELSE 0 END AS creator_left
+FROM api_keys LEFT JOIN users ON users.id = api_keys.created_by
+WHERE api_keys.org_id = ?1
+  AND api_keys.seq < ?2
+  AND (CAST(?3 AS INTEGER) = 1 OR api_keys.revoked_at IS NULL)
+ORDER BY api_keys.seq DESC
 LIMIT ?4
 `
 
@@ -231,9 +235,16 @@ type ListAPIKeysParams struct {
 	Limit          int64
 }
 
+type ListAPIKeysRow struct {
+	ApiKey       ApiKey
+	CreatorEmail string
+	CreatorLeft  int64
+}
+
 // Newest first. A page starts below the cursor `before` (a seq); revoked keys are left
-// out unless include_revoked is 1.
-func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]ApiKey, error) {
+// out unless include_revoked is 1. With each key, who created it and whether they have
+// left the organization since (the key stays: it is the organization's).
+func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]ListAPIKeysRow, error) {
 	rows, err := q.query(ctx, q.listAPIKeysStmt, listAPIKeys,
 		arg.OrgID,
 		arg.Before,
@@ -244,23 +255,25 @@ func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]Api
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ApiKey{}
+	items := []ListAPIKeysRow{}
 	for rows.Next() {
-		var i ApiKey
+		var i ListAPIKeysRow
 		if err := rows.Scan(
-			&i.Seq,
-			&i.ID,
-			&i.OrgID,
-			&i.Name,
-			&i.Hash,
-			&i.Hint,
-			&i.Scopes,
-			&i.CreatedAt,
-			&i.CreatedBy,
-			&i.ExpiresAt,
-			&i.LastUsedAt,
-			&i.RevokedAt,
-			&i.RolledTo,
+			&i.ApiKey.Seq,
+			&i.ApiKey.ID,
+			&i.ApiKey.OrgID,
+			&i.ApiKey.Name,
+			&i.ApiKey.Hash,
+			&i.ApiKey.Hint,
+			&i.ApiKey.Scopes,
+			&i.ApiKey.CreatedAt,
+			&i.ApiKey.CreatedBy,
+			&i.ApiKey.ExpiresAt,
+			&i.ApiKey.LastUsedAt,
+			&i.ApiKey.RevokedAt,
+			&i.ApiKey.RolledTo,
+			&i.CreatorEmail,
+			&i.CreatorLeft,
 		); err != nil {
 			return nil, err
 		}

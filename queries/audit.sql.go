@@ -11,20 +11,22 @@ import (
 )
 
 const createAuditEvent = `-- name: CreateAuditEvent :exec
-INSERT INTO audit_events (org_id, actor_id, actor_email, action, key_id, key_name, detail, ip, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO audit_events (org_id, actor_id, actor_email, action, key_id, key_name, target_email, detail, ip, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5,
+        ?6, ?7, ?8, ?9, ?10)
 `
 
 type CreateAuditEventParams struct {
-	OrgID      sql.NullString
-	ActorID    sql.NullString
-	ActorEmail string
-	Action     string
-	KeyID      sql.NullString
-	KeyName    string
-	Detail     string
-	IP         string
-	CreatedAt  int64
+	OrgID       sql.NullString
+	ActorID     sql.NullString
+	ActorEmail  string
+	Action      string
+	KeyID       sql.NullString
+	KeyName     string
+	TargetEmail string
+	Detail      string
+	IP          string
+	CreatedAt   int64
 }
 
 func (q *Queries) CreateAuditEvent(ctx context.Context, arg CreateAuditEventParams) error {
@@ -35,6 +37,7 @@ func (q *Queries) CreateAuditEvent(ctx context.Context, arg CreateAuditEventPara
 		arg.Action,
 		arg.KeyID,
 		arg.KeyName,
+		arg.TargetEmail,
 		arg.Detail,
 		arg.IP,
 		arg.CreatedAt,

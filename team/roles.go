@@ -111,7 +111,7 @@ func (r Role) Check(a Action) error {
 	if r.Can(a) {
 		return nil
 	}
-	return forbid("As %s you cannot %s.", article(r), what[a])
+	return forbid("As %s you cannot %s.", r.Indefinite(), what[a])
 }
 
 var what = [numActions]string{
@@ -124,7 +124,8 @@ var what = [numActions]string{
 	ManageOwners:  "make or unmake owners or rename the organization",
 }
 
-func article(r Role) string {
+// Indefinite is the role with its article, as in "you are an admin".
+func (r Role) Indefinite() string {
 	if r == Owner || r == Admin {
 		return "an " + string(r)
 	}

@@ -189,8 +189,16 @@ func (a *App) NewClient(t testing.TB) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test server's own transport: http.DefaultTransport is shared by every test, and
+	// each httptest.Server.Close drops its idle connections, which breaks a request that
+	// was just picking one up in a parallel test. (A real process has no test server.)
+	var transport http.RoundTripper
+	if a.HTTP != nil {
+		transport = a.HTTP.Client().Transport
+	}
 	return &Client{
 		Client: &http.Client{
+			Transport:     transport,
 			Jar:           jar,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
@@ -341,3 +349,38 @@ func Request(t testing.TB, method, url, body string, headers ...string) (*http.R
 }
 
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+var inviteLinkRE = regexp.MustCompile(`https?://[^/"<\s]+/invite/(kpi_[0-9A-Za-z]{43})`)
+
+// Invite creates an invitation through the members page (as htmx does) and returns the
+// path of its link, /invite/kpi_….
+func (c *Client) Invite(email, role string) string {
+	c.t.Helper()
+	resp, body := c.Post("/dashboard/members/invitations", url.Values{"email": {email}, "role": {role}}, "HX-Request: true")
+	if resp.StatusCode != http.StatusCreated {
+		c.t.Fatalf("invite %s as %s: status %d, want 201\n%s", email, role, resp.StatusCode, body)
+	}
+	m := inviteLinkRE.FindStringSubmatch(body)
+	if m == nil {
+		c.t.Fatalf("invite %s: no link in the response:\n%s", email, body)
+	}
+	return "/invite/" + m[1]
+}
+
+// SignupFromInvite creates the invited account from the link's sign-up form and returns
+// it signed in, a member of the inviting organization.
+func (a *App) SignupFromInvite(t testing.TB, link string) *Client {
+	t.Helper()
+	c := a.NewClient(t)
+	resp, body := c.Post(link+"/signup", url.Values{"password": {Password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign up from %s: status %d, want 303\n%s", link, resp.StatusCode, body)
+	}
+	return c
+}
+
+// Join signs up email from an invitation by owner (any client that may invite) with role.
+func (a *App) Join(t testing.TB, owner *Client, email, role string) *Client {
+	t.Helper()
+	return a.SignupFromInvite(t, owner.Invite(email, role))
+}
