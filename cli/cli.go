@@ -36,6 +36,9 @@ var commands = map[string]command{
 	"key create":    {"create an API key and print it, once, on stdout", keyCreate},
 	"key list":      {"list API keys (never the keys themselves)", keyList},
 	"key revoke":    {"revoke an API key by id; a running server stops accepting it within 1 s", keyRevoke},
+	"member list":   {"list the members of an organization", memberList},
+	"member remove": {"remove a member from an organization (never its last owner)", memberRemove},
+	"invite create": {"invite an email to an organization and print the link, once", inviteCreate},
 	"version":       {"print the version and the commit it was built from", version},
 }
 

@@ -1,0 +1,113 @@
+package browser
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"keyport/queries"
+	"keyport/testapp"
+)
+
+// The team flow of SPEC-teams.md in a real browser: the owner invites a colleague, who
+// signs up from the link and creates a key; the owner lowers them to viewer, and the
+// colleague's page, still open on the create dialog, can no longer create.
+func TestTeamInviteAndLowerRole(t *testing.T) {
+	a := testapp.New(t, realTime)
+	owner := newTab(t, a)
+	owner.signup("owner@example.com", "Acme")
+
+	owner.do("invite a colleague",
+		chromedp.Navigate(a.URL+"/dashboard/members"),
+		chromedp.Click(chromedp.CSS("#invite-button")),
+		chromedp.WaitVisible(chromedp.CSS("#modal #invite-email")),
+		chromedp.SendKeys(chromedp.CSS("#modal #invite-email"), "Colleague@Example.com"),
+		chromedp.Click(chromedp.CSS("#modal button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#modal #invite-link")),
+	)
+	link := owner.text("#modal #invite-link")
+	if !strings.HasPrefix(link, a.URL+"/invite/kpi_") {
+		t.Fatalf("the dialog shows %q, not an invitation link", link)
+	}
+	if got := owner.text("#members-section .invitation-row"); !strings.Contains(got, "colleague@example.com") {
+		t.Errorf("the pending invitation is not listed behind the dialog: %q", got)
+	}
+
+	colleague := newTab(t, a)
+	colleague.do("open the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#password")))
+	if got := get(colleague, "read the email", chromedp.Value(chromedp.CSS("#email"))); got != "colleague@example.com" {
+		t.Errorf("the sign-up form's email = %q, want the invited one", got)
+	}
+	if ro := get(colleague, "read readonly", chromedp.AttributeValue(chromedp.CSS("#email"), "readonly")); !ro.Exists {
+		t.Error("the invited email can be edited")
+	}
+	colleague.do("sign up from the link",
+		chromedp.SendKeys(chromedp.CSS("#password"), testapp.Password),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#keys-section")),
+	)
+	if got := colleague.text(".org-current"); got != "Acme" {
+		t.Errorf("the colleague's header shows %q, want Acme", got)
+	}
+	colleague.openCreateDialog()
+	colleague.createKeyInDialog("Colleague key")
+	colleague.do("close the dialog and open a new one",
+		chromedp.Click(chromedp.CSS("#modal [data-done]")),
+		chromedp.WaitNotVisible(chromedp.CSS("#modal")),
+	)
+	colleague.openCreateDialog()
+	colleague.do("fill the form", chromedp.SendKeys(chromedp.CSS("#modal #key-name"), "After demotion"))
+
+	u, err := a.Server.Read.GetUserByEmail(context.Background(), "colleague@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.do("lower the colleague to viewer",
+		chromedp.Navigate(a.URL+"/dashboard/members"),
+		chromedp.WaitVisible(chromedp.CSS("#role-"+u.ID)),
+		chromedp.SetValue(chromedp.CSS("#role-"+u.ID), "viewer"),
+		chromedp.Click(chromedp.CSS("#member-"+u.ID+" .role-form button")),
+		chromedp.WaitVisible(chromedp.CSS(`#member-`+u.ID+`[data-role="viewer"]`)),
+	)
+
+	colleague.do("submit the open dialog",
+		chromedp.Click(chromedp.CSS("#modal button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".toast-error")),
+	)
+	if got := colleague.text(".toast-error"); !strings.Contains(got, "As a viewer you cannot create API keys") {
+		t.Errorf("error toast = %q", got)
+	}
+	keys, err := a.Server.Read.ListAPIKeys(context.Background(), queries.ListAPIKeysParams{
+		OrgID: orgOf(t, a, "owner@example.com"), Before: 1 << 62, IncludeRevoked: 1, Limit: 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].ApiKey.Name != "Colleague key" {
+		t.Errorf("the organization's keys after the refusal: %d, want only the colleague's first", len(keys))
+	}
+	// A reload shows the viewer's page: no create button, the key still listed with its creator.
+	colleague.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#keys-section")))
+	if n := eval[int](colleague, `document.querySelectorAll('#create-key-button').length`); n != 0 {
+		t.Error("a viewer's page still offers Create new key")
+	}
+	if got := colleague.text("#keys-tbody .creator"); got != "colleague@example.com" {
+		t.Errorf("Created by = %q", got)
+	}
+}
+
+// orgOf is the organization email joined first.
+func orgOf(t *testing.T, a *testapp.App, email string) string {
+	t.Helper()
+	u, err := a.Server.Read.GetUserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.Server.Read.GetSessionMember(context.Background(), queries.GetSessionMemberParams{UserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.OrgID
+}
