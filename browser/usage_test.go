@@ -62,6 +62,26 @@ func TestKeyUsage(t *testing.T) {
 		}
 	}
 
+	tb.do("roll from the key's page, then Done",
+		chromedp.Click(chromedp.CSS(`.page-actions button[aria-label="Roll Checkout"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal input[name=grace][value="1h"]`)),
+		chromedp.Click(chromedp.CSS(`#modal input[name=grace][value="1h"]`)),
+		chromedp.Click(chromedp.CSS("#modal button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#modal #new-key")),
+		chromedp.Click(chromedp.CSS("#modal [data-done]")),
+		chromedp.WaitVisible(chromedp.CSS(".usage-chart")),
+	)
+	if got := tb.path(); got == dashboardPath+"/keys/"+id || !strings.HasPrefix(got, dashboardPath+"/keys/key_") {
+		t.Errorf("Done after the roll leads to %s, want the new key's page", got)
+	}
+	if got := tb.text(".page-header h1"); !strings.HasPrefix(got, "Checkout") {
+		t.Errorf("the new key's page is titled %q", got)
+	}
+
+	tb.do("back to the rolled key's page",
+		chromedp.Navigate(a.URL+dashboardPath+"/keys/"+id),
+		chromedp.WaitVisible(chromedp.CSS(".usage-chart")),
+	)
 	tb.do("revoke from the key's page",
 		chromedp.Click(chromedp.CSS(`.page-actions button[aria-label="Revoke Checkout"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#modal .btn-danger")),

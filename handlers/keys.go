@@ -225,8 +225,11 @@ func (s *Server) showNewKey(c echo.Context, created org.CreatedKey, replaces *Ke
 		Replaces: replaces,
 		List:     KeysPage{ShowRevoked: showRevoked}, // where Done leads
 	}
-	// htmx also swaps in the list behind the dialog; the full page has no list.
-	if isHTMX(c) {
+	// htmx also swaps in the list behind the dialog; the full page has no list, nor has
+	// the rolled key's own page.
+	if isHTMX(c) && replaces != nil && onKeyPage(c, replaces.ID) {
+		page.KeyPage = dashboardPath + "/keys/" + created.Row.ID
+	} else if isHTMX(c) {
 		list, err := s.listKeys(c, showRevoked)
 		if err != nil {
 			return err

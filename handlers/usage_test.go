@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -398,5 +399,28 @@ func TestUsageFlushedEarlyWhenManyPending(t *testing.T) {
 		if err != nil || len(rows) != 1 || rows[0].Valid != 1 {
 			t.Errorf("%s: rows %v, %v; want one hour with 1 valid", id, rows, err)
 		}
+	}
+}
+
+// Rolling on the old key's page shows the new key without the list (that page has none to
+// swap), and Done leads to the new key's page.
+func TestRollFromTheKeyPage(t *testing.T) {
+	a := testapp.New(t)
+	c := a.Signup(t, "roll-kp@example.com")
+	_, id := c.CreateKey("paged")
+	resp, body := c.Post(dashboard+"/keys/"+id+"/roll", url.Values{"grace": {"1h"}},
+		"HX-Request: true", "HX-Current-URL: "+a.URL+dashboard+"/keys/"+id)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("roll: status %d\n%s", resp.StatusCode, body)
+	}
+	m := regexp.MustCompile(`href="/dashboard/integrations/api/keys/(key_\w+)" data-done>Done</a>`).FindStringSubmatch(body)
+	if m == nil || m[1] == id {
+		t.Fatalf("Done does not lead to the new key's page:\n%s", body)
+	}
+	if strings.Contains(body, `id="keys-section"`) {
+		t.Errorf("the answer swaps in a key list the key's page does not have")
+	}
+	if resp, page := c.Get(dashboard + "/keys/" + m[1]); resp.StatusCode != http.StatusOK || !strings.Contains(page, "paged") {
+		t.Errorf("the new key's page: status %d", resp.StatusCode)
 	}
 }

@@ -205,6 +205,9 @@ type KeyCreated struct {
 	Row      KeyRow
 	Replaces *KeyRow // the rolled key this one replaces, if any
 	List     KeysPage
+	// KeyPage is set when the key was rolled on the old key's page, which has no list to
+	// refresh behind the dialog: Done leads to the new key's page instead.
+	KeyPage string
 }
 
 // KeyConfirm is the revoke (or roll) confirmation.

@@ -79,7 +79,7 @@ const (
 // *Counter counts nothing (counting turned off).
 //
 // Memory is bounded by the number of (key, hour) buckets pending, not by the number of
-// keys: about 120 bytes each. Reaching FlushAt signals Due, and the app flushes at once
+// keys: about 130 bytes each. Reaching FlushAt signals Due, and the app flushes at once
 // rather than at its next tick, so a million keys used within one interval cost a few
 // MB, not a hundred. Only if flushes cannot keep up (the database refusing writes) does
 // pending reach MaxPending; from then on new buckets are dropped, and counted in Dropped.
