@@ -205,11 +205,15 @@ type UsageDay struct {
 const usageDays = 30
 
 func (s *Server) keyPage(c echo.Context) error {
-	row, err := s.ownKey(c)
+	k, err := s.orgKey(c)
 	if err != nil {
 		return err
 	}
 	now := s.Now()
+	row := memberFrom(c).keyRow(k, now)
+	if row.CreatedBy, row.CreatorLeft, err = s.creator(c, k); err != nil {
+		return err
+	}
 	w := usage.LastDays(now, usageDays)
 	rows, err := s.Read.ListKeyUsage(c.Request().Context(), queries.ListKeyUsageParams{KeyID: row.ID, Since: w.Start.UnixMilli()})
 	if err != nil {

@@ -424,3 +424,13 @@ func TestRollFromTheKeyPage(t *testing.T) {
 		t.Errorf("the new key's page: status %d", resp.StatusCode)
 	}
 }
+
+// The key's page names who created the key.
+func TestKeyPageNamesTheCreator(t *testing.T) {
+	a := testapp.New(t)
+	c := a.Signup(t, "maker@example.com")
+	_, id := c.CreateKey("made")
+	if _, body := c.Get(dashboard + "/keys/" + id); !strings.Contains(body, "by maker@example.com") {
+		t.Errorf("the key's page does not name its creator:\n%s", body)
+	}
+}
