@@ -69,8 +69,9 @@ func (s *Server) createProduct(c echo.Context) error {
 		return err
 	}
 	k := keyFrom(c)
-	now := s.Now().UnixMilli()
-	id := randid.New("prod")
+	t := s.Now()
+	now := t.UnixMilli()
+	id := randid.Ordered("prod", t)
 	row := queries.CreateProductParams{
 		ID: id, OrgID: k.OrgID, Name: in.Name, PriceCents: in.PriceCents, CreatedAt: now,
 		KeyID: sql.NullString{String: k.ID, Valid: true},

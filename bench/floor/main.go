@@ -119,8 +119,9 @@ func (f *floor) create(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	p := product{ID: randid.New("prod"), Name: in.Name, Price: json.Number(strconv.FormatFloat(in.Price, 'f', -1, 64))}
-	now := time.Now().UnixMilli()
+	t := time.Now()
+	now := t.UnixMilli()
+	p := product{ID: randid.Ordered("prod", t), Name: in.Name, Price: json.Number(strconv.FormatFloat(in.Price, 'f', -1, 64))}
 	p.CreatedAt = time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	if err := f.write.CreateProduct(r.Context(), queries.CreateProductParams{
 		ID: p.ID, OrgID: f.org, Name: in.Name, PriceCents: int64(math.Round(in.Price * 100)), CreatedAt: now,

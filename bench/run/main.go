@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,7 +184,10 @@ type result struct {
 	// CPUPerReq is the server's own CPU time (user + system) per request: unlike
 	// requests/s it hardly moves with what else the machine is running.
 	CPUPerReq time.Duration
-	Note      string
+	// WritesPerCommit is keyport's mean group commit batch during the row: writes per
+	// transaction (0 when it committed none).
+	WritesPerCommit float64 `json:",omitempty"`
+	Note            string
 }
 
 // Ref names a row in the same dataset.
@@ -298,7 +302,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 			return nil, err
 		}
 		defer p.stop()
-		servers[sp.name] = server{p, "http://" + addr, pprof}
+		servers[sp.name] = server{p, "http://" + addr, pprof, sp.bin == c.keyport}
 	}
 	for _, sp := range specs {
 		if err := waitUp(ctx, servers[sp.name].base+sp.health); err != nil {
@@ -351,6 +355,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 				if err != nil {
 					return nil, err
 				}
+				b0 := srv.batches()
 				w, err := measure(ctx, c, c.duration/time.Duration(c.rounds), srv.base, r.t, prof, srv.pprof)
 				if err != nil {
 					return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
@@ -360,6 +365,8 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 					return nil, err
 				}
 				w.cpu = cpu1 - cpu0
+				b1 := srv.batches()
+				w.commits, w.writes = b1.commits-b0.commits, b1.writes-b0.writes
 				runs[i] = append(runs[i], w)
 			}
 		}
@@ -385,6 +392,36 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 type server struct {
 	p           *proc
 	base, pprof string // its URL, and its pprof listener's address
+	keyport     bool
+}
+
+// batchCount is what a keyport's keyport_write_batch_size histogram says so far.
+type batchCount struct{ commits, writes float64 }
+
+var batchLine = regexp.MustCompile(`(?m)^keyport_write_batch_size_(sum|count) (\S+)$`)
+
+// batches reads a keyport's group commit figures from its metrics; zero for others, and
+// when they cannot be read (the row then shows no batch size).
+func (s server) batches() batchCount {
+	var b batchCount
+	if !s.keyport {
+		return b
+	}
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		return b
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	for _, m := range batchLine.FindAllStringSubmatch(string(text), -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		if m[1] == "sum" {
+			b.writes = v
+		} else {
+			b.commits = v
+		}
+	}
+	return b
 }
 
 // wrkRun is what wrk.lua prints for one run.
@@ -400,6 +437,8 @@ type wrkRun struct {
 	MaxUS       float64       `json:"max_us"`
 	QuantilesUS []float64     `json:"quantiles_us"`
 	cpu         time.Duration // the server's CPU time during the run
+	// keyport's group commit during the run: transactions, and writes in them
+	commits, writes float64
 }
 
 func measure(ctx context.Context, c *config, d time.Duration, base string, t target, profile, pprofAddr string) (wrkRun, error) {
@@ -433,8 +472,11 @@ func merge(runs []wrkRun, status int) result {
 	var us int64
 	var bad, sock int
 	var cpu time.Duration
+	var commits, writes float64
 	for _, w := range runs {
 		cpu += w.cpu
+		commits += w.commits
+		writes += w.writes
 		r.Requests += w.Requests
 		us += w.DurationUS
 		// wrk counts statuses outside 2xx/3xx as errors: all of them when the scenario
@@ -447,6 +489,9 @@ func merge(runs []wrkRun, status int) result {
 		sock += w.Connect + w.Read + w.Write + w.Timeout
 	}
 	r.RPS = float64(r.Requests) / (float64(us) / 1e6)
+	if commits > 0 {
+		r.WritesPerCommit = writes / commits
+	}
 	if r.Requests > 0 {
 		r.CPUPerReq = cpu / time.Duration(r.Requests)
 	}

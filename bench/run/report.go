@@ -42,8 +42,8 @@ func ratioOf(rs []result, r result) ratio {
 }
 
 func printTable(w io.Writer, rs []result) {
-	fmt.Fprintln(w, "| data | scenario | server | req/s | p50 | p99 | CPU/req | peak RSS | ×req/s | ×p50 | ×p99 | ×CPU/req | ×RSS | baseline |")
-	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| data | scenario | server | req/s | p50 | p99 | CPU/req | peak RSS | writes/commit | ×req/s | ×p50 | ×p99 | ×CPU/req | ×RSS | baseline |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
 		x := ratioOf(rs, r)
 		cols := []string{"", "", "", "", ""}
@@ -62,9 +62,13 @@ func printTable(w io.Writer, rs []result) {
 		if r.Note != "" {
 			note = " ⚠ " + r.Note
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %s | %s | %.0f µs | %d MiB | %s | %s%s |\n",
+		batch := ""
+		if r.WritesPerCommit > 0 {
+			batch = fmt.Sprintf("%.1f", r.WritesPerCommit)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %s | %s | %.0f µs | %d MiB | %s | %s | %s%s |\n",
 			r.Dataset, r.Scenario, r.Server, r.RPS, ms(r.P50), ms(r.P99), float64(r.CPUPerReq)/float64(time.Microsecond), r.RSSKiB>>10,
-			strings.Join(cols, " | "), base, note)
+			batch, strings.Join(cols, " | "), base, note)
 	}
 }
 
@@ -105,18 +109,21 @@ func printScale(w io.Writer, rs []result) {
 // printSpread summarizes the repeats: the range of each keyport ratio over the runs.
 func printSpread(w io.Writer, runs [][]result) {
 	fmt.Fprintf(w, "\n## Spread over %d runs (keyport rows: min–max)\n\n", len(runs))
-	fmt.Fprintln(w, "| data | scenario | req/s | ×req/s | ×p99 | ×CPU/req | peak RSS |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| data | scenario | req/s | ×req/s | ×p99 | ×CPU/req | peak RSS | writes/commit |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|")
 	for _, r := range runs[0] {
 		if r.Server != "keyport" {
 			continue
 		}
-		var rps, xr, xp, xc, rss span
+		var rps, xr, xp, xc, rss, batch span
 		for _, run := range runs {
 			for _, o := range run {
 				if o.Dataset == r.Dataset && o.Scenario == r.Scenario && o.Server == r.Server {
 					rps.add(o.RPS)
 					rss.add(float64(o.RSSKiB >> 10))
+					if o.WritesPerCommit > 0 {
+						batch.add(o.WritesPerCommit)
+					}
 					if x := ratioOf(run, o); x.ok {
 						xr.add(x.RPS)
 						xp.add(x.P99)
@@ -125,8 +132,8 @@ func printSpread(w io.Writer, runs [][]result) {
 				}
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s MiB |\n", r.Dataset, r.Scenario, rps.format("%.0f"),
-			xr.format("%.2f"), xp.format("%.2f"), xc.format("%.2f"), rss.format("%.0f"))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s MiB | %s |\n", r.Dataset, r.Scenario, rps.format("%.0f"),
+			xr.format("%.2f"), xp.format("%.2f"), xc.format("%.2f"), rss.format("%.0f"), batch.format("%.1f"))
 	}
 }
 
