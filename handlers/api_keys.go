@@ -122,7 +122,7 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	root := keyFrom(c)
 	for scope := range strings.FieldsSeq(in.Scopes) {
 		if slices.Contains(keyauth.RootScopes, scope) && !root.HasScope(scope) {
-			return apiError(http.StatusForbidden, "insufficient_scope", "This API key cannot grant the "+scope+" scope it lacks")
+			return errCannotGrantScope(scope)
 		}
 	}
 	created, err := s.Org.CreateKey(c.Request().Context(), org.NewKey{
@@ -165,7 +165,7 @@ func (s *Server) rollAPIKey(c echo.Context) error {
 	case errors.Is(err, org.ErrKeyNotFound):
 		return ErrNotFound
 	case errors.Is(err, org.ErrNotRollable):
-		return apiError(http.StatusConflict, "key_not_rollable", "This key can no longer be rolled: it is revoked, expired or already rolled")
+		return errAPIKeyNotRollable
 	case err != nil:
 		return err
 	}

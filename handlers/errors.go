@@ -47,6 +47,15 @@ var (
 	errAPINotFound       = apiError(http.StatusNotFound, "not_found", "Not found")
 )
 
+// errAPIKeyNotRollable answers the key management API's roll of a key whose state does
+// not allow it.
+var errAPIKeyNotRollable = apiError(http.StatusConflict, "key_not_rollable", "This key can no longer be rolled: it is revoked, expired or already rolled")
+
+// errCannotGrantScope answers a root key asking for a new key with a scope it lacks.
+func errCannotGrantScope(scope string) *APIError {
+	return apiError(http.StatusForbidden, "insufficient_scope", "This API key cannot grant the "+scope+" scope it lacks")
+}
+
 func errInsufficientScope(scope string) *APIError {
 	return apiError(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+scope+" scope")
 }
