@@ -2,8 +2,10 @@ package browser
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -110,4 +112,35 @@ func orgOf(t *testing.T, a *testapp.App, email string) string {
 		t.Fatal(err)
 	}
 	return m.OrgID
+}
+
+// TestMembersScreenshot regenerates docs/members.png, the README's members page:
+//
+//	KEYPORT_SCREENSHOTS=1 go test ./browser -run MembersScreenshot
+func TestMembersScreenshot(t *testing.T) {
+	if os.Getenv("KEYPORT_SCREENSHOTS") != "1" {
+		t.Skip("set KEYPORT_SCREENSHOTS=1 to regenerate docs/*.png")
+	}
+	a := testapp.New(t)
+	tb := newTab(t, a)
+	tb.do("use a 2× viewport", chromedp.EmulateViewport(1280, 760, chromedp.EmulateScale(2)))
+	tb.signup("ada@example.com", "Analytical Engines")
+	owner := tb.client()
+	a.Clock.Advance(3 * 24 * time.Hour)
+	a.Join(t, owner, "charles@example.com", "admin")
+	a.Clock.Advance(26 * time.Hour)
+	mary := a.Join(t, owner, "mary@example.com", "member")
+	mary.CreateKey("Reporting job")
+	a.Clock.Advance(5 * time.Hour)
+	a.Join(t, owner, "auditor@example.com", "viewer")
+	a.Clock.Advance(2 * time.Hour)
+	owner.Invite("grace@example.com", "member")
+	a.Clock.Advance(40 * time.Minute)
+	tb.do("open the members page",
+		chromedp.Navigate(a.URL+"/dashboard/members"),
+		chromedp.WaitVisible(chromedp.CSS(".invitation-row")),
+		chromedp.MouseEvent(chromedp.MouseMoved, 0, 0),
+		chromedp.Blur(chromedp.CSS("body")),
+	)
+	tb.screenshot("members.png")
 }

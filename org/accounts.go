@@ -45,7 +45,7 @@ func (w *Writer) Signup(ctx context.Context, in NewAccount) (Account, error) {
 		}); err != nil {
 			return err
 		}
-		if err := in.Attempt.succeeded(ctx, q); err != nil {
+		if err := signedUp(ctx, q, a.UserID, in, now); err != nil {
 			return err
 		}
 		return audit(ctx, q, Actor{UserID: a.UserID, Email: in.Email, IP: in.IP}, event{action: Signup, orgID: a.OrgID}, now)

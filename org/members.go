@@ -319,7 +319,7 @@ func (w *Writer) SignupInvited(ctx context.Context, in NewAccount, token string)
 		}); err != nil {
 			return err
 		}
-		if err := in.Attempt.succeeded(ctx, q); err != nil {
+		if err := signedUp(ctx, q, a.UserID, in, now); err != nil {
 			return err
 		}
 		actor := Actor{UserID: a.UserID, Email: inv.Email, IP: in.IP}
@@ -337,6 +337,17 @@ func (w *Writer) SignupInvited(ctx context.Context, in NewAccount, token string)
 		return Account{}, err
 	}
 	return a, nil
+}
+
+// signedUp notes that a signup from the dashboard signs the new user in (the command line,
+// with no IP, does not) and gives the client's throttle reservation back.
+func signedUp(ctx context.Context, q *queries.Queries, userID string, in NewAccount, now time.Time) error {
+	if in.IP != "" {
+		if err := q.SetLastSignIn(ctx, queries.SetLastSignInParams{ID: userID, Now: nullMs(now)}); err != nil {
+			return err
+		}
+	}
+	return in.Attempt.succeeded(ctx, q)
 }
 
 // CreateOrganization creates an organization with by as its owner and records
