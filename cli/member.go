@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -16,13 +17,10 @@ import (
 func memberList(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("member list", env)
 	synopsis(fs, "member list -org ORG")
-	orgRef := fs.String("org", "", "the organization, by id or exact name (required)")
+	orgRef := orgFlag(fs)
 	dbPath := dbFlag(fs)
-	if err := parseFlags(fs, env, args); err != nil {
+	if err := parseWithOrg(fs, env, args, orgRef); err != nil {
 		return err
-	}
-	if *orgRef == "" {
-		return fmt.Errorf("%w: -org is required", errUsage)
 	}
 	db, q, err := openDB(ctx, env, *dbPath, false)
 	if err != nil {
@@ -50,16 +48,13 @@ func memberList(ctx context.Context, env Env, args []string) (err error) {
 func inviteCreate(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("invite create", env)
 	synopsis(fs, "invite create -org ORG -email E -role owner|admin|member|viewer")
-	orgRef := fs.String("org", "", "the organization, by id or exact name (required)")
+	orgRef := orgFlag(fs)
 	email := fs.String("email", "", "who is invited; only an account with this email can use the link (required)")
 	roleFlag := fs.String("role", string(team.Member), "the role they get: owner, admin, member or viewer")
 	base := fs.String("public-url", "http://127.0.0.1:8080", "the address people reach keyport at, which the link starts with")
 	dbPath := dbFlag(fs)
-	if err := parseFlags(fs, env, args); err != nil {
+	if err := parseWithOrg(fs, env, args, orgRef); err != nil {
 		return err
-	}
-	if *orgRef == "" {
-		return fmt.Errorf("%w: -org is required", errUsage)
 	}
 	addr, err := emailFlag(*email)
 	if err != nil {
@@ -93,14 +88,11 @@ func inviteCreate(ctx context.Context, env Env, args []string) (err error) {
 func memberRemove(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags("member remove", env)
 	synopsis(fs, "member remove -org ORG -email E")
-	orgRef := fs.String("org", "", "the organization, by id or exact name (required)")
+	orgRef := orgFlag(fs)
 	email := fs.String("email", "", "the member to remove (required)")
 	dbPath := dbFlag(fs)
-	if err := parseFlags(fs, env, args); err != nil {
+	if err := parseWithOrg(fs, env, args, orgRef); err != nil {
 		return err
-	}
-	if *orgRef == "" {
-		return fmt.Errorf("%w: -org is required", errUsage)
 	}
 	addr, err := emailFlag(*email)
 	if err != nil {
@@ -127,6 +119,22 @@ func memberRemove(ctx context.Context, env Env, args []string) (err error) {
 		return fmt.Errorf("%s is the last owner: %w", addr, err)
 	}
 	return err
+}
+
+// orgFlag declares the -org every team command requires.
+func orgFlag(fs *flag.FlagSet) *string {
+	return fs.String("org", "", "the organization, by id or exact name (required)")
+}
+
+// parseWithOrg is parseFlags for a command whose -org must be given.
+func parseWithOrg(fs *flag.FlagSet, env Env, args []string, org *string) error {
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if *org == "" {
+		return fmt.Errorf("%w: -org is required", errUsage)
+	}
+	return nil
 }
 
 // firstOwner is the owner the command line acts as in the organization ref: the one who

@@ -12,6 +12,9 @@ import (
 	"keyport/testapp"
 )
 
+// plainAndHTMX are the extra headers of a request sent as a plain form and as htmx.
+var plainAndHTMX = [][]string{nil, {"HX-Request: true"}}
+
 // Removing a member or lowering their role applies to the next request of every
 // session they have; the keys they made keep working.
 func TestRemovalMidSession(t *testing.T) {
@@ -83,14 +86,10 @@ func TestLastOwner(t *testing.T) {
 		{members + "/" + id + "/remove", nil},
 		{members + "/" + id + "/role", url.Values{"role": {"admin"}}},
 	} {
-		for _, htmx := range []bool{false, true} {
-			var h []string
-			if htmx {
-				h = []string{"HX-Request: true"}
-			}
+		for _, h := range plainAndHTMX {
 			resp, body := owner.Post(r.path, r.form, h...)
 			if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "at least one owner") {
-				t.Errorf("POST %s (htmx %v): %d, want 409 saying why\n%s", r.path, htmx, resp.StatusCode, body)
+				t.Errorf("POST %s %v: %d, want 409 saying why\n%s", r.path, h, resp.StatusCode, body)
 			}
 		}
 	}
@@ -128,14 +127,10 @@ func TestOtherOrganizationIDs(t *testing.T) {
 		{"POST", members + "/invitations/" + inv + "/revoke"},
 		{"POST", "/dashboard/orgs/" + org + "/switch"},
 	} {
-		for _, htmx := range []bool{false, true} {
-			var h []string
-			if htmx {
-				h = []string{"HX-Request: true"}
-			}
+		for _, h := range plainAndHTMX {
 			resp, _ := mallory.Do(r.method, r.path, url.Values{"role": {"viewer"}}, h...)
 			if resp.StatusCode != http.StatusNotFound {
-				t.Errorf("%s %s (htmx %v): %d, want 404", r.method, r.path, htmx, resp.StatusCode)
+				t.Errorf("%s %s %v: %d, want 404", r.method, r.path, h, resp.StatusCode)
 			}
 		}
 	}
