@@ -124,8 +124,13 @@ func (s *Server) keyForAction(c echo.Context) (queries.ApiKey, error) {
 	if err != nil {
 		return k, err
 	}
-	m := memberFrom(c)
-	return k, m.Role.CheckKey(k.CreatedBy.String == m.UserID)
+	return k, mayManage(memberFrom(c))(k)
+}
+
+// mayManage is m's role rule for rolling or revoking a key; the writes apply it to the
+// key they read.
+func mayManage(m *Member) func(queries.ApiKey) error {
+	return func(k queries.ApiKey) error { return m.Role.CheckKey(k.CreatedBy.String == m.UserID) }
 }
 
 // hideRevoked tells from a status filter value whether revoked keys are left out.
@@ -256,12 +261,9 @@ func (s *Server) revokeConfirm(c echo.Context) error {
 // POST .../revoke (answers with a redirect to the list). Revoking a revoked key changes
 // nothing and answers the same.
 func (s *Server) revokeKey(c echo.Context) error {
-	k, err := s.keyForAction(c)
-	if err != nil {
-		return err
-	}
+	m := memberFrom(c)
 	revoked, err := s.Org.RevokeKey(c.Request().Context(), org.Revoke{
-		OrgID: memberFrom(c).OrgID, ID: c.Param("id"), Actor: actor(c),
+		OrgID: m.OrgID, ID: c.Param("id"), Actor: actor(c), Check: mayManage(m),
 	})
 	if errors.Is(err, org.ErrKeyNotFound) {
 		return ErrNotFound
@@ -282,7 +284,7 @@ func (s *Server) revokeKey(c echo.Context) error {
 			return err
 		}
 		setTrigger(c, true, msg, "success")
-		if row.CreatedBy, row.CreatorLeft, err = s.creator(c, k); err != nil {
+		if row.CreatedBy, row.CreatorLeft, err = s.creator(c, revoked.Row); err != nil {
 			return err
 		}
 		return s.render(c, http.StatusOK, "keys", "key-row", row)

@@ -32,13 +32,10 @@ func (s *Server) renderRollForm(c echo.Context, status int, row KeyRow, grace, m
 // rollKey replaces a key: a new key with the same name, scopes and expiry period, while
 // the old one keeps working for the chosen grace period and then expires.
 func (s *Server) rollKey(c echo.Context) error {
-	if _, err := s.keyForAction(c); err != nil {
-		return err
-	}
 	graceField := c.FormValue("grace")
 	grace, err := input.Grace(graceField)
 	if err != nil {
-		row, rerr := s.ownKey(c)
+		row, rerr := s.actionKey(c)
 		if rerr != nil {
 			return rerr
 		}
@@ -47,8 +44,9 @@ func (s *Server) rollKey(c echo.Context) error {
 		}
 		return s.renderRollForm(c, http.StatusUnprocessableEntity, row, input.DefaultGrace, err.Error())
 	}
+	m := memberFrom(c)
 	rolled, err := s.Org.RollKey(c.Request().Context(), org.Roll{
-		OrgID: memberFrom(c).OrgID, ID: c.Param("id"), Grace: grace, GraceLabel: graceLabel(graceField), Actor: actor(c),
+		OrgID: m.OrgID, ID: c.Param("id"), Grace: grace, GraceLabel: graceLabel(graceField), Actor: actor(c), Check: mayManage(m),
 	})
 	switch {
 	case errors.Is(err, org.ErrKeyNotFound):

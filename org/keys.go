@@ -95,6 +95,10 @@ type Roll struct {
 	Grace      time.Duration
 	GraceLabel string
 	Actor      Actor
+	// Check, if set, decides inside the transaction, from the key as read, whether the
+	// actor may change it (a member's role may allow only the keys they created); its
+	// error is returned as it is.
+	Check func(queries.ApiKey) error
 }
 
 // RolledKey is the new key and the old one as it is after the roll.
@@ -113,6 +117,9 @@ func (w *Writer) RollKey(ctx context.Context, in Roll) (RolledKey, error) {
 	err := w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
 		old, err := getKey(ctx, q, in.OrgID, in.ID)
 		if err != nil {
+			return err
+		}
+		if err := check(in.Check, old); err != nil {
 			return err
 		}
 		if !KeyState(old, now).CanRoll() {
@@ -163,6 +170,8 @@ type Revoke struct {
 	OrgID, ID string
 	Actor     Actor
 	Detail    string // extra audit text
+	// Check is as for Roll.
+	Check func(queries.ApiKey) error
 }
 
 // RevokedKey is the key as it is after the revoke. Already is set when it had been
@@ -183,6 +192,9 @@ func (w *Writer) RevokeKey(ctx context.Context, in Revoke) (RevokedKey, error) {
 		if err != nil {
 			return err
 		}
+		if err := check(in.Check, k); err != nil {
+			return err
+		}
 		r.Row = k
 		if r.Already = !KeyState(k, now).CanRevoke(); r.Already {
 			return nil
@@ -199,6 +211,13 @@ func (w *Writer) RevokeKey(ctx context.Context, in Revoke) (RevokedKey, error) {
 		return RevokedKey{}, err
 	}
 	return r, nil
+}
+
+func check(c func(queries.ApiKey) error, k queries.ApiKey) error {
+	if c == nil {
+		return nil
+	}
+	return c(k)
 }
 
 // getKey reads key id; orgID "" accepts any organization's key.
