@@ -54,6 +54,7 @@ type Committer struct {
 type job struct {
 	ctx  context.Context
 	fn   Job
+	one  bool // a single statement (Exec)
 	done chan error
 }
 
@@ -69,7 +70,18 @@ func New(db *sql.DB, q *queries.Queries, observe func(size int)) *Committer {
 // the error that kept its writes out. A job whose ctx ends before its batch starts does
 // not run; once it runs, Do waits for the commit.
 func (c *Committer) Do(ctx context.Context, fn Job) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return c.do(&job{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// Exec is Do for a job of one statement, which is atomic by itself: when no other write
+// is queued with it, it runs without BEGIN and COMMIT around it, which would cost more
+// than the statement (an idle server's lone insert).
+func (c *Committer) Exec(ctx context.Context, fn Job) error {
+	return c.do(&job{ctx: ctx, fn: fn, one: true, done: make(chan error, 1)})
+}
+
+func (c *Committer) do(j *job) error {
+	ctx := j.ctx
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -147,6 +159,12 @@ func (c *Committer) run(batch []*job) {
 // try runs the jobs in one transaction. It returns the index of the first job that
 // failed and its error (nothing was committed), or -1 and the commit's outcome.
 func (c *Committer) try(jobs []*job) (int, error) {
+	if len(jobs) == 1 && jobs[0].one {
+		if err := call(jobs[0], c.q); err != nil {
+			return 0, err
+		}
+		return -1, nil
+	}
 	tx, err := c.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		return -1, err

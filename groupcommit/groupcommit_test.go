@@ -224,3 +224,43 @@ func TestClose(t *testing.T) {
 		t.Errorf("%d rows, want 3", got)
 	}
 }
+
+// A one-statement job runs by itself when it is alone and in the batch's transaction
+// otherwise; either way it is committed when Exec returns, and a failing batch-mate does
+// not take it down.
+func TestExec(t *testing.T) {
+	f := setup(t)
+	if err := f.c.Exec(context.Background(), insert("prod_alone", 100)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.products(t); !slices.Equal(got, []string{"prod_alone"}) {
+		t.Fatalf("rows %v after a lone Exec", got)
+	}
+	release := f.holdWriter(t)
+	errs := make([]chan error, 3)
+	for i := range errs {
+		errs[i] = make(chan error, 1)
+	}
+	waits := f.db.Write.Stats().WaitCount
+	go func() { errs[0] <- f.c.Exec(context.Background(), insert("prod_a", 100)) }()
+	for f.db.Write.Stats().WaitCount == waits {
+		runtime.Gosched()
+	}
+	go func() { errs[1] <- f.c.Do(context.Background(), insert("prod_bad", 0)) }()
+	for len(f.c.jobs) < 1 {
+		runtime.Gosched()
+	}
+	go func() { errs[2] <- f.c.Exec(context.Background(), insert("prod_b", 100)) }()
+	for len(f.c.jobs) < 2 {
+		runtime.Gosched()
+	}
+	release()
+	for i, e := range errs {
+		if err := <-e; (err != nil) != (i == 1) {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+	if got := f.products(t); !slices.Equal(got, []string{"prod_a", "prod_alone", "prod_b"}) {
+		t.Errorf("rows %v", got)
+	}
+}

@@ -76,7 +76,7 @@ func (s *Server) createProduct(c echo.Context) error {
 		ID: id, OrgID: k.OrgID, Name: in.Name, PriceCents: in.PriceCents, CreatedAt: now,
 		KeyID: sql.NullString{String: k.ID, Valid: true},
 	}
-	if err := s.Commit.Do(c.Request().Context(), func(ctx context.Context, q *queries.Queries) error {
+	if err := s.Commit.Exec(c.Request().Context(), func(ctx context.Context, q *queries.Queries) error {
 		return q.CreateProduct(ctx, row)
 	}); err != nil {
 		return err
