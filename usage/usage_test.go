@@ -13,14 +13,21 @@ import (
 	"keyport/usage"
 )
 
-func open(t *testing.T) (*usage.Counter, *queries.Queries) {
+func open(t *testing.T) (*usage.Counter, *queries.Queries) { return openTB(t) }
+
+// openTB is a Counter on a fresh database file.
+func openTB(t testing.TB) (*usage.Counter, *queries.Queries) {
 	t.Helper()
 	db, err := database.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"), testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	q := queries.New(db.Write)
+	// Prepared, as the app prepares its writer's queries.
+	q, err := queries.Prepare(context.Background(), db.Write)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return usage.New(db.Write, q), q
 }
 
