@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -17,17 +16,9 @@ var batchRE = regexp.MustCompile(`(?m)^keyport_write_batch_size_(?:bucket\{le="(
 // than n writes (n must be one of the histogram's bounds).
 func batchesOver(t *testing.T, s *server, n int) int {
 	t.Helper()
-	resp, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, metrics := s.app().Request(t, http.MethodGet, "/metrics", "")
 	var total, upTo int
-	for _, m := range batchRE.FindAllStringSubmatch(string(b), -1) {
+	for _, m := range batchRE.FindAllStringSubmatch(metrics, -1) {
 		v, _ := strconv.Atoi(m[2])
 		switch m[1] {
 		case "":
@@ -105,8 +96,10 @@ func crashLoop(t *testing.T, clients, batchOver int) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("cycle %d: %d requests, %d acknowledged (%d in all), %d rows; killed after %d batches of more than %d writes",
-			cycle, l.sent(), len(l.acked()), len(acked), len(ids), big, batchOver)
+		t.Logf("cycle %d: %d requests, %d acknowledged (%d in all), %d rows", cycle, l.sent(), len(l.acked()), len(acked), len(ids))
+		if batchOver > 0 {
+			t.Logf("cycle %d: killed after %d batches of more than %d writes had committed", cycle, big, batchOver)
+		}
 
 		s = start(t, dbPath)
 		acct.retarget(t, s)

@@ -84,11 +84,7 @@ func TestFilterRefusesUnknownKeysWithoutTheDatabase(t *testing.T) {
 func TestFilterFollowsKeysFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
-	other, err := sql.Open("sqlite3", "file:"+f.db.Path()+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := f.otherDB
 	keys := storeKeys(t, other, "key_other", 10_001)
 	if _, err := f.verifier.Verify(ctx, keys[0], now); !errors.Is(err, keyauth.ErrInvalid) {
 		t.Fatalf("before the check: %v, want ErrInvalid (the filter has not seen the key yet)", err)
@@ -109,11 +105,7 @@ func TestFilterRebuild(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
 	mine := f.newKey(t, "key_mine", "products:read", time.Time{})
-	other, err := sql.Open("sqlite3", "file:"+f.db.Path()+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := f.otherDB
 	keys := storeKeys(t, other, "key_other", 20_001)
 	if _, err := queries.New(other).RevokeAPIKeyByID(ctx, queries.RevokeAPIKeyByIDParams{Now: sql.NullInt64{Int64: 1, Valid: true}, ID: "key_mine"}); err != nil {
 		t.Fatal(err)
@@ -147,11 +139,7 @@ func TestFilterFalsePositiveIsLookedUp(t *testing.T) {
 func TestFilterIssuedDuringRebuilds(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
-	other, err := sql.Open("sqlite3", "file:"+f.db.Path()+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := f.otherDB
 	storeKeys(t, other, "key_bulk", 20_000) // so a rebuild takes a while
 	if err := f.verifier.CheckEpoch(ctx); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,8 @@ type fixture struct {
 	write    *queries.Queries
 	verifier *keyauth.Verifier
 	// other is a second connection to the same file, like the CLI in another process.
-	other *queries.Queries
+	other   *queries.Queries
+	otherDB *sql.DB
 }
 
 func setup(t *testing.T) *fixture {
@@ -39,7 +40,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { other.Close() })
-	f := &fixture{db: db, write: queries.New(db.Write), verifier: keyauth.NewVerifier(queries.New(db.Read)), other: queries.New(other)}
+	f := &fixture{db: db, write: queries.New(db.Write), verifier: keyauth.NewVerifier(queries.New(db.Read)), other: queries.New(other), otherDB: other}
 	if err := f.write.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: "org_1", Name: "One", CreatedAt: 1}); err != nil {
 		t.Fatal(err)
 	}

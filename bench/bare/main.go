@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	_ "net/http/pprof" // on http.DefaultServeMux, served only with -pprof
 	"os"
 	"os/signal"
 	"strconv"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"keyport/bench/serve"
 )
 
 func main() {
@@ -36,9 +37,6 @@ func run() error {
 	dbPath := flag.String("db", "", "database file (created if missing)")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address too (for bench/run -pprof)")
 	flag.Parse()
-	if *pprofAddr != "" {
-		go func() { fmt.Fprintln(os.Stderr, "pprof:", http.ListenAndServe(*pprofAddr, nil)) }()
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -60,7 +58,7 @@ func run() error {
 	}
 	defer insert.Close()
 
-	mux := http.NewServeMux()
+	mux := serve.Mux()
 	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Name  string  `json:"name"`
@@ -87,17 +85,5 @@ func run() error {
 		}{id, in.Name, json.Number(strconv.FormatFloat(in.Price, 'f', -1, 64)),
 			time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")})
 	})
-	mux.HandleFunc("GET /nowork", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok"))
-	})
-	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	return hs.Shutdown(context.Background())
+	return serve.Run(ctx, *addr, *pprofAddr, mux)
 }

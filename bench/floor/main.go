@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	_ "net/http/pprof" // on http.DefaultServeMux, served only with -pprof
 	"os"
 	"os/signal"
 	"runtime"
@@ -24,6 +23,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"keyport/bench/serve"
 	"keyport/queries"
 	"keyport/randid"
 )
@@ -54,9 +54,6 @@ func run() error {
 	key := flag.String("key", "", "key id recorded on each product")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address too (for bench/run -pprof)")
 	flag.Parse()
-	if *pprofAddr != "" {
-		go func() { fmt.Fprintln(os.Stderr, "pprof:", http.ListenAndServe(*pprofAddr, nil)) }()
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -74,22 +71,10 @@ func run() error {
 		return err
 	}
 
-	mux := http.NewServeMux()
+	mux := serve.Mux()
 	mux.HandleFunc("POST /products", f.create)
 	mux.HandleFunc("GET /products", f.list)
-	mux.HandleFunc("GET /nowork", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok"))
-	})
-	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	return hs.Shutdown(context.Background())
+	return serve.Run(ctx, *addr, *pprofAddr, mux)
 }
 
 // open makes the pools keyport makes (package database): one writer connection, a reader
