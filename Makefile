@@ -1,8 +1,9 @@
-# `make test` is the one command that runs every test; .ci/run calls it too.
+# `make test` is the one command that runs every test; .ci/run calls it too. It runs them on
+# SQLite, then the database-touching packages again on PostgreSQL (scripts/test).
 .PHONY: test run build bench generate
 
 test:
-	go test -count=1 ./...
+	scripts/test
 
 run:
 	go run .

@@ -18,7 +18,7 @@ func main() {
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
 		Assets: app.Assets{
-			Migrations: migrations.SQLite(),
+			Migrations: migrations.All(),
 			Templates:  sub(templateFiles, "templates"),
 			Static:     sub(staticFiles, "static"),
 		},

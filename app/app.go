@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
@@ -25,6 +26,7 @@ import (
 	"keyport/keyauth"
 	"keyport/lastused"
 	"keyport/metrics"
+	"keyport/migrations"
 	"keyport/queries"
 	"keyport/ratelimit"
 	"keyport/sessionstore"
@@ -33,13 +35,14 @@ import (
 
 // Assets are the files embedded in the binary (or read from disk in tests).
 type Assets struct {
-	Migrations []string // schema versions, in order
+	Migrations migrations.Set
 	Templates  fs.FS
 	Static     fs.FS
 }
 
 // Config is how keyport runs.
 type Config struct {
+	// DBPath is a SQLite file path or a postgres:// URL (database.EngineOf).
 	DBPath        string
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
@@ -80,7 +83,7 @@ type App struct {
 
 	now          func() time.Time
 	logger       *slog.Logger
-	sessionStore *sqlite3store.SQLite3Store
+	sessionStore sessionStore
 	stop         context.CancelFunc
 	wg           sync.WaitGroup
 	closeOnce    sync.Once
@@ -126,7 +129,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		return nil, fmt.Errorf("prepare write queries: %w", err)
 	}
 
-	store := sqlite3store.NewWithCleanupInterval(db.Write, 5*time.Minute)
+	store := newSessionStore(db)
 	sessions := scs.New()
 	sessions.Store = sessionstore.Hash(store)
 	sessions.Lifetime = 7 * 24 * time.Hour
@@ -190,7 +193,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		if err := verifier.CheckEpoch(bg); err != nil && bg.Err() == nil {
 			logger.Warn("reading the keys for the key filter failed; will retry", slog.Any("error", err))
 		}
-		err := db.WatchDataVersion(bg, cfg.WatchInterval, func() {
+		err := db.Watch(bg, cfg.WatchInterval, func() {
 			if err := verifier.CheckEpoch(bg); err != nil && bg.Err() == nil {
 				// If the epoch cannot be read, forgetting every verification is safe.
 				verifier.Invalidate()
@@ -255,6 +258,21 @@ func (a *App) flushCounts(ctx context.Context, interval time.Duration) {
 			}
 		}
 	})
+}
+
+// sessionStore is an scs store with a background cleanup to stop.
+type sessionStore interface {
+	scs.Store
+	StopCleanup()
+}
+
+// newSessionStore picks the engine's scs store; sessions live in the database, so on
+// PostgreSQL every replica sees every session. Expired sessions are deleted every 5 min.
+func newSessionStore(db *database.DB) sessionStore {
+	if db.Engine() == database.Postgres {
+		return postgresstore.NewWithCleanupInterval(db.Write, 5*time.Minute)
+	}
+	return sqlite3store.NewWithCleanupInterval(db.Write, 5*time.Minute)
 }
 
 // every runs fn every interval until ctx is done.

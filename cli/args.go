@@ -56,16 +56,18 @@ func synopsis(fs *flag.FlagSet, line string) {
 	}
 }
 
+const dbUsage = "SQLite database file, or a postgres:// URL (docs/SCALING.md)"
+
 // dbFlag declares -db as serve does, so one KEYPORT_DB serves every command.
 func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "keyport.db", "SQLite database file")
+	return fs.String("db", "keyport.db", dbUsage)
 }
 
 // openDB opens the database the way the server does (migrations included). Unless
-// create is set, a missing file is an error: a mistyped -db must not silently make a new,
-// empty database.
+// create is set, a missing SQLite file is an error: a mistyped -db must not silently make
+// a new, empty database.
 func openDB(ctx context.Context, env Env, path string, create bool) (*database.DB, *queries.Queries, error) {
-	if !create {
+	if !create && database.EngineOf(path) == database.SQLite {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("database %s does not exist (set -db or KEYPORT_DB)", path)
 		}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/mattn/go-sqlite3"
+
+	"keyport/database"
 )
 
 // backup writes a consistent copy of the database to a new file with SQLite's online
@@ -28,6 +30,9 @@ func backup(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w: want exactly one PATH to write the backup to", errUsage)
 	}
 	dbPath, dst := *dbFlagValue, pos[0]
+	if database.EngineOf(dbPath) == database.Postgres {
+		return errors.New("backup copies a SQLite file; on PostgreSQL use pg_dump (e.g. pg_dump -Fc -f keyport.dump URL) or your provider's backups")
+	}
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("database %s: %w", dbPath, err)
 	}

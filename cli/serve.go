@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
 
 	"keyport/app"
+	"keyport/database"
 	"keyport/handlers"
 )
 
@@ -22,7 +24,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	var addr, logFormat, proxies, publicURL string
 	fs := newFlags("serve", env)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&cfg.DBPath, "db", "keyport.db", "SQLite database file (created if missing)")
+	fs.StringVar(&cfg.DBPath, "db", "keyport.db", dbUsage+"; a file is created if missing")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the session cookie Secure (turn on behind TLS)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
@@ -58,6 +60,18 @@ func serve(ctx context.Context, env Env, args []string) error {
 	return Serve(ctx, ln, cfg, env.Assets, logger)
 }
 
+// logDB is -db as it may be logged: a URL's password is masked.
+func logDB(dsn string) string {
+	if database.EngineOf(dsn) == database.SQLite {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(malformed)"
+	}
+	return u.Redacted()
+}
+
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	switch format {
 	case "text":
@@ -89,7 +103,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg app.Config, assets app.Asse
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("keyport listening", slog.String("addr", ln.Addr().String()), slog.String("db", cfg.DBPath))
+	logger.Info("keyport listening", slog.String("addr", ln.Addr().String()), slog.String("db", logDB(cfg.DBPath)))
 
 	select {
 	case err := <-errc:

@@ -26,6 +26,7 @@ func open(t *testing.T, path string) *database.DB {
 // Every pooled connection has the pragmas, not just the first one: they must come from
 // the connection string.
 func TestPragmasOnEveryConnection(t *testing.T) {
+	testapp.SQLiteOnly(t, "pragmas")
 	ctx := context.Background()
 	db := open(t, filepath.Join(t.TempDir(), "keyport.db"))
 
@@ -79,6 +80,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 
 // The readers cannot write, and foreign keys are enforced on the writer.
 func TestPoolsEnforce(t *testing.T) {
+	testapp.SQLiteOnly(t, "a read-only reader pool (PostgreSQL has one pool)")
 	ctx := context.Background()
 	db := open(t, filepath.Join(t.TempDir(), "keyport.db"))
 	org := queries.CreateOrganizationParams{ID: "org_1", Name: "One", CreatedAt: 1}
@@ -101,7 +103,7 @@ func TestPoolsEnforce(t *testing.T) {
 // Opening a database again applies nothing twice and keeps the data.
 func TestMigrationsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "keyport.db")
+	path := testapp.DB(t)
 	first := open(t, path)
 	org := queries.CreateOrganizationParams{ID: "org_1", Name: "Kept", CreatedAt: 1}
 	if err := queries.New(first.Write).CreateOrganization(ctx, org); err != nil {
@@ -126,8 +128,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := v, len(testapp.Assets(t).Migrations); got != want {
-			t.Errorf("open %d: user_version = %d, want %d", i+2, got, want)
+		if got, want := v, len(testapp.Assets(t).Migrations.SQLite); got != want {
+			t.Errorf("open %d: schema version = %d, want %d", i+2, got, want)
 		}
 		m, err := queries.New(db.Read).GetSessionMember(ctx, queries.GetSessionMemberParams{UserID: user.ID})
 		if err != nil || m.Email != user.Email || m.OrgName != org.Name {
@@ -138,8 +140,62 @@ func TestMigrationsIdempotent(t *testing.T) {
 		}
 	}
 
-	// A binary that knows fewer versions than the file refuses to open it.
-	if _, err := database.Open(ctx, path, nil); err == nil {
-		t.Error("opening a newer schema with no migrations succeeded")
+	// A binary that knows fewer versions than the database refuses to open it.
+	older := testapp.Assets(t).Migrations
+	older.SQLite, older.Postgres = older.SQLite[:len(older.SQLite)-1], older.Postgres[:len(older.Postgres)-1]
+	_, err := database.Open(ctx, path, older)
+	if err == nil || !strings.Contains(err.Error(), "newer than this keyport binary knows") {
+		t.Errorf("opening a newer schema with an older binary: %v, want a refusal", err)
+	}
+}
+
+// Replicas starting together on a new database: each version is applied once (on
+// PostgreSQL under an advisory lock, on SQLite inside BEGIN IMMEDIATE) and all start.
+func TestMigrationsConcurrentOpen(t *testing.T) {
+	ctx := context.Background()
+	path := testapp.DB(t)
+	m := testapp.Assets(t).Migrations
+	errs := make(chan error, 5)
+	for range 5 {
+		go func() {
+			db, err := database.Open(ctx, path, m)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	db := open(t, path)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != len(m.SQLite) {
+		t.Errorf("schema version %d, %v; want %d", v, err, len(m.SQLite))
+	}
+}
+
+// Both engines classify a taken email as a unique violation, and a foreign key failure
+// as neither unique nor unavailable.
+func TestErrorClassification(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, testapp.DB(t))
+	q := queries.New(db.Write)
+	if err := q.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: "org_1", Name: "One", CreatedAt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	u := queries.CreateUserParams{ID: "usr_1", Email: "a@example.com", PasswordHash: "x", CreatedAt: 1}
+	if err := q.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	u.ID = "usr_2"
+	err := q.CreateUser(ctx, u)
+	if !database.IsUniqueViolation(err) || database.IsUnavailable(err) {
+		t.Errorf("taken email: %v: unique %v, unavailable %v", err, database.IsUniqueViolation(err), database.IsUnavailable(err))
+	}
+	err = q.CreateMembership(ctx, queries.CreateMembershipParams{OrgID: "org_missing", UserID: "usr_1", Role: "owner", CreatedAt: 1})
+	if err == nil || database.IsUniqueViolation(err) || database.IsUnavailable(err) {
+		t.Errorf("membership of a missing organization: %v: unique %v, unavailable %v", err, database.IsUniqueViolation(err), database.IsUnavailable(err))
 	}
 }

@@ -5,10 +5,27 @@ import (
 	"time"
 )
 
-// WatchDataVersion calls onChange whenever another connection (this process's writer or
-// another process, such as the CLI) commits to the database. It polls PRAGMA
-// data_version on one dedicated connection, which is what makes the value meaningful.
-func (db *DB) WatchDataVersion(ctx context.Context, every time.Duration, onChange func()) error {
+// Watch calls onChange when another connection (this process's writer, another replica,
+// or the CLI) may have committed a change, checking every interval until ctx is done.
+//
+// On SQLite it polls PRAGMA data_version on one dedicated connection, which is what makes
+// the value meaningful, and calls onChange only when it moved. PostgreSQL has no such
+// counter for a whole database, so there onChange is called on every tick and does its
+// own cheap read (keyauth's key_epoch row). LISTEN/NOTIFY is not used: PostgreSQL-
+// compatible engines and poolers in transaction mode do not all carry it.
+func (db *DB) Watch(ctx context.Context, every time.Duration, onChange func()) error {
+	if db.engine == Postgres {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+				onChange()
+			}
+		}
+	}
 	conn, err := db.Read.Conn(ctx)
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"keyport/testapp"
 )
 
 func runBackup(t *testing.T, args ...string) (stdout, stderr string, err error) {
@@ -22,10 +24,24 @@ func runBackup(t *testing.T, args ...string) (stdout, stderr string, err error) 
 	return o.String(), e.String(), err
 }
 
+// On PostgreSQL `keyport backup` refuses and points to pg_dump, without writing PATH.
+func TestBackupRefusedOnPostgres(t *testing.T) {
+	testapp.PostgresOnly(t)
+	dst := filepath.Join(t.TempDir(), "backup.db")
+	_, errOut, err := runBackup(t, "-db", testapp.DB(t), dst)
+	if err == nil || !strings.Contains(errOut, "pg_dump") {
+		t.Errorf("backup on PostgreSQL: %v, stderr %q; want a refusal naming pg_dump", err, errOut)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("the refused backup left %s behind (%v)", dst, err)
+	}
+}
+
 // TestBackupUnderLoad: `keyport backup` run while clients write makes a copy that holds
 // every product acknowledged before the backup began, passes integrity_check, and serves
 // again when restored in place of the original.
 func TestBackupUnderLoad(t *testing.T) {
+	testapp.SQLiteOnly(t, "keyport backup copies the SQLite file (TestBackupRefusedOnPostgres)")
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "keyport.db")
 	s := start(t, dbPath)

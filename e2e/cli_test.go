@@ -5,16 +5,17 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"keyport/testapp"
 )
 
 // TestCLIExitCodes runs the built binary the way a bootstrap script would: exit codes,
 // what goes to stdout and what to stderr, the database named by KEYPORT_DB.
 func TestCLIExitCodes(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "keyport.db")
+	db := testapp.DB(t)
 	keyport := func(stdin string, args ...string) (int, string, string) {
 		t.Helper()
 		cmd := exec.Command(binary(t), args...)
@@ -48,6 +49,9 @@ func TestCLIExitCodes(t *testing.T) {
 		{"", []string{"key", "revoke", "key_missing"}, 1, `^$`, `no API key with id "key_missing"`},
 	}
 	for _, s := range steps {
+		if testapp.Postgres() && strings.Contains(s.stderr, "does not exist") {
+			continue // a URL names a database that exists; a file may not exist yet
+		}
 		code, stdout, stderr := keyport(s.stdin, s.args...)
 		if code != s.code || !regexp.MustCompile(s.stdout).MatchString(stdout) || !regexp.MustCompile(s.stderr).MatchString(stderr) {
 			t.Errorf("keyport %s: exit %d, stdout %q, stderr %q; want exit %d, stdout ~ %s, stderr ~ %s",

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"keyport/testapp"
 )
 
 var batchRE = regexp.MustCompile(`(?m)^keyport_write_batch_size_(?:bucket\{le="(\d+)"\}|count) (\d+)$`)
@@ -47,7 +49,7 @@ func crashLoop(t *testing.T, clients, batchOver int) {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	t.Logf("seed %d, %d cycles", seed, cycles)
 
-	dbPath := t.TempDir() + "/keyport.db"
+	dbPath := testapp.DB(t)
 	s := start(t, dbPath)
 	acct := signup(t, s, "crash@example.com", 2)
 	hc := newHTTPClient(clients)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"keyport/testapp"
 )
 
 // mountTmpfs mounts a tmpfs of the given size, so the test can fill the disk under the
@@ -61,6 +63,7 @@ func fill(t *testing.T, dir string) string {
 // API's JSON shape (pages: a 503 page), never 500; reads keep working; nothing is half
 // written; and once space is freed, writes succeed again without a restart.
 func TestDiskFull(t *testing.T) {
+	testapp.SQLiteOnly(t, "the SQLite file's disk filling up")
 	mnt := mountTmpfs(t, "8m")
 	s := start(t, filepath.Join(mnt, "keyport.db"))
 	var filler string
@@ -77,6 +80,7 @@ func TestDiskFull(t *testing.T) {
 // below what its database files need: writes fail with EFBIG, which SQLite reports as
 // an I/O error. Same expectations as a full disk; it needs no root.
 func TestFileSizeLimit(t *testing.T) {
+	testapp.SQLiteOnly(t, "the SQLite file hitting RLIMIT_FSIZE")
 	if _, err := exec.LookPath("prlimit"); err != nil {
 		t.Skip("prlimit(1) (util-linux) is not installed")
 	}

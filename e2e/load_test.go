@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"keyport/testapp"
 )
 
 // ack is a product the server answered 201 for, and when the answer arrived.
@@ -114,7 +116,7 @@ func (l *load) record(name, price string, r apiResult) {
 // exactly 12,800 rows, each client seeing only 201s.
 func TestConcurrentCreates(t *testing.T) {
 	const clients, each, keys = 64, 200, 8
-	s := start(t, t.TempDir()+"/keyport.db")
+	s := start(t, testapp.DB(t))
 	acct := signup(t, s, "load@example.com", keys)
 
 	began := time.Now()

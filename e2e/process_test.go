@@ -23,6 +23,8 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"keyport/database"
+	"keyport/migrations"
 	"keyport/testapp"
 )
 
@@ -236,10 +238,19 @@ func callAPI(ctx context.Context, hc *http.Client, method, url, key, body string
 	return apiResult{Status: resp.StatusCode, Body: string(b), Err: err}
 }
 
-// openDB opens a database file the way an operator's sqlite3 shell would, to check
-// what the binary left behind.
+// openDB opens the database the binary used, to check what it left behind: the SQLite
+// file the way an operator's sqlite3 shell would, or the PostgreSQL database through
+// package database (whose driver rebinds the ? placeholders of these tests' queries).
 func openDB(t testing.TB, path string) *sql.DB {
 	t.Helper()
+	if database.EngineOf(path) == database.Postgres {
+		db, err := database.Open(context.Background(), path, migrations.All())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db.Write
+	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
@@ -248,8 +259,13 @@ func openDB(t testing.TB, path string) *sql.DB {
 	return db
 }
 
+// integrityCheck runs SQLite's PRAGMA integrity_check; PostgreSQL has no equivalent a
+// client can run, and keyport's process dying cannot corrupt its files anyway.
 func integrityCheck(t testing.TB, db *sql.DB) {
 	t.Helper()
+	if testapp.Postgres() {
+		return
+	}
 	var res string
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&res); err != nil {
 		t.Fatal(err)

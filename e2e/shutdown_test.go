@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"keyport/testapp"
 )
 
 // slowRequest is a request whose body the test holds back, so the server is inside the
@@ -56,7 +58,7 @@ func (r *slowRequest) finish() (*http.Response, string, error) {
 // requests already in flight finish with their normal answers, and exits 0 with their
 // writes in the database.
 func TestGracefulShutdown(t *testing.T) {
-	s := start(t, t.TempDir()+"/keyport.db")
+	s := start(t, testapp.DB(t))
 	acct := signup(t, s, "shutdown@example.com", 1)
 	key := acct.Keys[0]
 

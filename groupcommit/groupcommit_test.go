@@ -27,7 +27,7 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "keyport.db"), migrations.SQLite())
+	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "keyport.db"), migrations.All())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,7 @@ func (s *Server) login(c echo.Context) error {
 		if len(email) > input.MaxEmailLen {
 			email = email[:input.MaxEmailLen]
 		}
+		email = input.Storable(email)
 	}
 	// The attempt is counted before bcrypt runs, so parallel guesses cannot all pass a
 	// check that none of them has yet failed.

@@ -25,7 +25,7 @@ import (
 func benchKeyServer(b *testing.B) (*Server, string) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, filepath.Join(b.TempDir(), "keyport.db"), migrations.SQLite())
+	db, err := database.Open(ctx, filepath.Join(b.TempDir(), "keyport.db"), migrations.All())
 	if err != nil {
 		b.Fatal(err)
 	}

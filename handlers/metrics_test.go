@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bufio"
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -78,14 +77,10 @@ func TestMetricsCountRequestsVerificationsAndProducts(t *testing.T) {
 	api("GET", "/api/nothing/here", full, "", 404)
 	api("GET", "/nowhere", "", "", 404)
 
-	// A write the database refuses: the writer's single connection is made read-only.
-	if _, err := a.DB.Write.ExecContext(context.Background(), "PRAGMA query_only = 1"); err != nil {
-		t.Fatal(err)
-	}
+	// A write the database refuses: it is made read-only.
+	a.SetReadOnly(t, true)
 	api("POST", "/api/products", full, product, 503)
-	if _, err := a.DB.Write.ExecContext(context.Background(), "PRAGMA query_only = 0"); err != nil {
-		t.Fatal(err)
-	}
+	a.SetReadOnly(t, false)
 
 	after := scrape(t, a)
 	for _, tc := range []struct {

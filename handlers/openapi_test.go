@@ -320,15 +320,11 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 					}
 				}
 				if code == "unavailable" {
-					if _, err := a.DB.Write.Exec("PRAGMA query_only = 1"); err != nil {
-						t.Fatal(err)
-					}
+					a.SetReadOnly(t, true)
 				}
 				resp, body := a.Request(t, method, url, sc.body, headers...)
 				if code == "unavailable" {
-					if _, err := a.DB.Write.Exec("PRAGMA query_only = 0"); err != nil {
-						t.Fatal(err)
-					}
+					a.SetReadOnly(t, false)
 				}
 				if resp.StatusCode != status {
 					t.Errorf("%s: real status %d\n%s", name, resp.StatusCode, body)

@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
-
+	"keyport/database"
 	"keyport/queries"
 	"keyport/testapp"
 )
@@ -83,12 +82,12 @@ func TestRevokeByAnotherConnection(t *testing.T) {
 	warm(t, a, key)
 	warm(t, a, other)
 
-	db, err := sql.Open("sqlite3", "file:"+a.DBPath+"?_busy_timeout=5000")
+	db, err := database.Open(context.Background(), a.DBPath, testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	n, err := queries.New(db).RevokeAPIKeyByID(context.Background(), queries.RevokeAPIKeyByIDParams{
+	n, err := queries.New(db.Write).RevokeAPIKeyByID(context.Background(), queries.RevokeAPIKeyByIDParams{
 		Now: sql.NullInt64{Int64: a.Clock.Now().UnixMilli(), Valid: true}, ID: id,
 	})
 	if err != nil || n != 1 {

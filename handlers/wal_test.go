@@ -13,6 +13,7 @@ import (
 // stream of product inserts alone would grow the WAL without bound, and the first other
 // write to commit would then pay for copying all of it back, stalling every request.
 func TestProductInsertsLetTheWALCheckpoint(t *testing.T) {
+	testapp.SQLiteOnly(t, "the WAL checkpoint")
 	a := testapp.New(t, highRateLimit)
 	key, _ := a.Signup(t, "wal@example.com").CreateKey("wal")
 	// Each insert appends three or four pages to the WAL; 1,500 of them would make it

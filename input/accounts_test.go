@@ -179,3 +179,16 @@ func TestOrgName(t *testing.T) {
 		}
 	}
 }
+
+func TestStorable(t *testing.T) {
+	for in, want := range map[string]string{
+		"a@example.com":     "a@example.com",
+		"a@example.com\x00": "a@example.com\uFFFD",
+		"\xff@x":            "\uFFFD@x",
+		"ünïcode":           "ünïcode",
+	} {
+		if got := input.Storable(in); got != want {
+			t.Errorf("Storable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

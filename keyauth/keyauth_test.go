@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,18 +28,18 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "keyport.db")
+	path := testapp.DB(t)
 	db, err := database.Open(ctx, path, testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	other, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	other, err := database.Open(ctx, path, testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { other.Close() })
-	f := &fixture{db: db, write: queries.New(db.Write), verifier: keyauth.NewVerifier(queries.New(db.Read)), other: queries.New(other), otherDB: other}
+	f := &fixture{db: db, write: queries.New(db.Write), verifier: keyauth.NewVerifier(queries.New(db.Read)), other: queries.New(other.Write), otherDB: other.Write}
 	if err := f.write.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: "org_1", Name: "One", CreatedAt: 1}); err != nil {
 		t.Fatal(err)
 	}

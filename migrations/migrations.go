@@ -1,7 +1,7 @@
 // Package migrations holds keyport's schema, one file per version and engine. Version N
-// means the same schema on every engine: migrations/sqlite/000N_*.sql and (with
-// PostgreSQL) migrations/postgres/000N_*.sql. A new version is a new file; applied files
-// are never edited.
+// means the same schema on every engine: migrations/sqlite/000N_*.sql and
+// migrations/postgres/000N_*.sql. A new version is a new file on both engines; applied
+// files are never edited.
 package migrations
 
 import (
@@ -12,12 +12,18 @@ import (
 	"sort"
 )
 
-//go:embed sqlite/*.sql
+//go:embed sqlite/*.sql postgres/*.sql
 var files embed.FS
 
-// SQLite returns the SQLite schema versions in order: element i brings the schema from
+// Set is the schema versions for every engine: element i of each brings the schema from
 // version i to i+1.
-func SQLite() []string { return load("sqlite") }
+type Set struct {
+	SQLite   []string
+	Postgres []string
+}
+
+// All returns the embedded schema versions.
+func All() Set { return Set{SQLite: load("sqlite"), Postgres: load("postgres")} }
 
 func load(dir string) []string {
 	names, err := fs.Glob(files, path.Join(dir, "*.sql"))

@@ -19,9 +19,9 @@ func TestCheckNumbered(t *testing.T) {
 	}
 }
 
-// The embedded files themselves pass the check (SQLite panics otherwise).
+// The embedded files themselves pass the check (All panics otherwise).
 func TestEmbeddedNumbered(t *testing.T) {
-	if got := len(SQLite()); got == 0 {
-		t.Fatal("no SQLite migrations embedded")
+	if got := All(); len(got.SQLite) == 0 || len(got.Postgres) == 0 {
+		t.Fatal("no migrations embedded")
 	}
 }

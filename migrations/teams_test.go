@@ -2,20 +2,22 @@ package migrations_test
 
 import (
 	"context"
-	"path/filepath"
+	"strings"
 	"testing"
 
 	"keyport/database"
 	"keyport/migrations"
 	"keyport/queries"
+	"keyport/testapp"
 )
 
 // A database from before teams (version 1) keeps its users and keys, and each user
 // becomes the owner of the organization they had.
 func TestTeamsMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "keyport.db")
-	v1, err := database.Open(ctx, path, migrations.SQLite()[:1])
+	path := testapp.DB(t)
+	all := migrations.All()
+	v1, err := database.Open(ctx, path, migrations.Set{SQLite: all.SQLite[:1], Postgres: all.Postgres[:1]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,9 +27,13 @@ func TestTeamsMigration(t *testing.T) {
 		`INSERT INTO users (id, org_id, email, password_hash, created_at) VALUES
 		 ('usr_a', 'org_a', 'a@example.com', 'x', 10), ('usr_b', 'org_b', 'b@example.com', 'x', 20)`,
 		`INSERT INTO api_keys (id, org_id, name, hash, hint, scopes, created_at, created_by)
-		 VALUES ('key_a', 'org_a', 'k', x'01', 'kp_…', 'products:read', 30, 'usr_a')`,
+		 VALUES ('key_a', 'org_a', 'k', ?, 'kp_…', 'products:read', 30, 'usr_a')`,
 	} {
-		if _, err := v1.Write.ExecContext(ctx, stmt); err != nil {
+		var args []any
+		if strings.Contains(stmt, "?") {
+			args = append(args, []byte{1})
+		}
+		if _, err := v1.Write.ExecContext(ctx, stmt, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,7 +41,7 @@ func TestTeamsMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := database.Open(ctx, path, migrations.SQLite())
+	db, err := database.Open(ctx, path, all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +60,9 @@ func TestTeamsMigration(t *testing.T) {
 	k, err := q.GetAPIKey(ctx, queries.GetAPIKeyParams{OrgID: "org_a", ID: "key_a"})
 	if err != nil || k.CreatedBy.String != "usr_a" {
 		t.Errorf("key_a = %+v, %v; want it kept, created by usr_a", k, err)
+	}
+	if db.Engine() == database.Postgres {
+		return // PostgreSQL checks foreign keys on every statement, the migration's too
 	}
 	var fkProblems int
 	if err := db.Read.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&fkProblems); err != nil {

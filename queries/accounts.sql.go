@@ -11,7 +11,8 @@ import (
 )
 
 const createOrganization = `-- name: CreateOrganization :exec
-INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)
+INSERT INTO organizations (id, name, created_at)
+VALUES (?1, ?2, ?3)
 `
 
 type CreateOrganizationParams struct {
@@ -65,7 +66,7 @@ func (q *Queries) GetUser(ctx context.Context, id string) (User, error) {
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, password_hash, created_at, last_sign_in_at FROM users WHERE email = ?
+SELECT id, email, password_hash, created_at, last_sign_in_at FROM users WHERE email = ?1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {

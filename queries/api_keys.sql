@@ -1,16 +1,17 @@
 -- name: CreateAPIKey :exec
 INSERT INTO api_keys (id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+VALUES (sqlc.arg(id), sqlc.arg(org_id), sqlc.arg(name), sqlc.arg(hash), sqlc.arg(hint), sqlc.arg(scopes),
+        sqlc.arg(created_at), sqlc.narg(created_by), sqlc.narg(expires_at));
 
 -- name: GetAPIKeyByHash :one
 SELECT id, org_id, name, hint, scopes, expires_at, revoked_at FROM api_keys WHERE hash = sqlc.arg(hash);
 
 -- name: GetAPIKey :one
-SELECT * FROM api_keys WHERE org_id = ? AND id = ?;
+SELECT * FROM api_keys WHERE org_id = sqlc.arg(org_id) AND id = sqlc.arg(id);
 
 -- name: GetAPIKeyByID :one
 -- For the command line, which names a key by id alone.
-SELECT * FROM api_keys WHERE id = ?;
+SELECT * FROM api_keys WHERE id = sqlc.arg(id);
 
 -- name: ListAPIKeys :many
 -- Newest first. A page starts below the cursor `before` (a seq); revoked keys are left
@@ -25,7 +26,7 @@ WHERE api_keys.org_id = sqlc.arg(org_id)
   AND api_keys.seq < sqlc.arg(before)
   AND (CAST(sqlc.arg(include_revoked) AS INTEGER) = 1 OR api_keys.revoked_at IS NULL)
 ORDER BY api_keys.seq DESC
-LIMIT sqlc.arg(limit);
+LIMIT sqlc.arg('limit');
 
 -- name: ListAPIKeysByStatus :many
 -- The key management API's list: newest first, below the cursor `before`, all keys or
@@ -40,11 +41,11 @@ WHERE org_id = sqlc.arg(org_id)
       WHEN 'active' THEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > sqlc.arg(now))
       ELSE TRUE END
 ORDER BY seq DESC
-LIMIT sqlc.arg(limit);
+LIMIT sqlc.arg('limit');
 
 -- name: OrgHasAPIKeys :one
 -- Stops at the first key, where count(*) would read the organization's whole index.
-SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?);
+SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = sqlc.arg(org_id));
 
 -- name: ListAllAPIKeys :many
 SELECT sqlc.embed(api_keys), organizations.name AS org_name
@@ -75,14 +76,14 @@ SELECT n FROM key_epoch WHERE id = 1;
 SELECT hash FROM api_keys
 WHERE hash > sqlc.arg(after)
 ORDER BY hash
-LIMIT sqlc.arg(limit);
+LIMIT sqlc.arg('limit');
 
 -- name: ListAPIKeyHashesSince :many
 -- The key filter's extension: keys stored after the one with seq `after`.
 SELECT seq, hash FROM api_keys
 WHERE seq > sqlc.arg(after)
 ORDER BY seq
-LIMIT sqlc.arg(limit);
+LIMIT sqlc.arg('limit');
 
 -- name: MaxAPIKeySeq :one
 SELECT CAST(coalesce(max(seq), 0) AS INTEGER) FROM api_keys;

@@ -12,7 +12,8 @@ import (
 
 const createAPIKey = `-- name: CreateAPIKey :exec
 INSERT INTO api_keys (id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+        ?7, ?8, ?9)
 `
 
 type CreateAPIKeyParams struct {
@@ -43,7 +44,7 @@ func (q *Queries) CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) erro
 }
 
 const getAPIKey = `-- name: GetAPIKey :one
-SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys WHERE org_id = ? AND id = ?
+SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys WHERE org_id = ?1 AND id = ?2
 `
 
 type GetAPIKeyParams struct {
@@ -102,7 +103,7 @@ func (q *Queries) GetAPIKeyByHash(ctx context.Context, hash []byte) (GetAPIKeyBy
 }
 
 const getAPIKeyByID = `-- name: GetAPIKeyByID :one
-SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys WHERE id = ?
+SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys WHERE id = ?1
 `
 
 // For the command line, which names a key by id alone.
@@ -416,7 +417,7 @@ func (q *Queries) MaxAPIKeySeq(ctx context.Context) (int64, error) {
 }
 
 const orgHasAPIKeys = `-- name: OrgHasAPIKeys :one
-SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?)
+SELECT EXISTS (SELECT 1 FROM api_keys WHERE org_id = ?1)
 `
 
 // Stops at the first key, where count(*) would read the organization's whole index.

@@ -46,7 +46,8 @@ func (q *Queries) CreateAuditEvent(ctx context.Context, arg CreateAuditEventPara
 }
 
 const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT seq, org_id, actor_id, actor_email, "action", key_id, key_name, detail, ip, created_at, target_email FROM audit_events
+SELECT seq, org_id, actor_id, actor_email, action, key_id, key_name, detail, ip, created_at, target_email
+FROM audit_events
 WHERE org_id = ?1 AND seq < ?2
 ORDER BY seq DESC
 LIMIT ?3
@@ -58,6 +59,7 @@ type ListAuditEventsParams struct {
 	Limit  int64
 }
 
+// Columns named, not *: sqlc's sqlite engine would expand * with "action" quoted.
 func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]AuditEvent, error) {
 	rows, err := q.query(ctx, q.listAuditEventsStmt, listAuditEvents, arg.OrgID, arg.Before, arg.Limit)
 	if err != nil {

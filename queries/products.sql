@@ -3,17 +3,17 @@
 -- SQLite runs the WAL auto-checkpoint only when a statement finishes in autocommit mode,
 -- so under a stream of inserts the WAL would grow without bound (docs/PERFORMANCE.md).
 INSERT INTO products (id, org_id, name, price_cents, created_at, key_id)
-VALUES (?, ?, ?, ?, ?, ?);
+VALUES (sqlc.arg(id), sqlc.arg(org_id), sqlc.arg(name), sqlc.arg(price_cents), sqlc.arg(created_at), sqlc.narg(key_id));
 
 -- name: ListProducts :many
 -- Newest first, starting below the cursor `before` (a seq).
 SELECT seq, id, name, price_cents, created_at FROM products
 WHERE org_id = sqlc.arg(org_id) AND seq < sqlc.arg(before)
 ORDER BY seq DESC
-LIMIT sqlc.arg(limit);
+LIMIT sqlc.arg('limit');
 
 -- name: GetProduct :one
-SELECT seq, id, name, price_cents, created_at FROM products WHERE org_id = ? AND id = ?;
+SELECT seq, id, name, price_cents, created_at FROM products WHERE org_id = sqlc.arg(org_id) AND id = sqlc.arg(id);
 
 -- name: ListProductsWithKeys :many
 SELECT products.seq, products.id, products.name, products.price_cents, products.created_at,
@@ -21,4 +21,4 @@ SELECT products.seq, products.id, products.name, products.price_cents, products.
 FROM products LEFT JOIN api_keys ON api_keys.id = products.key_id
 WHERE products.org_id = sqlc.arg(org_id) AND products.seq < sqlc.arg(before)
 ORDER BY products.seq DESC
-LIMIT sqlc.arg(limit);
+LIMIT sqlc.arg('limit');

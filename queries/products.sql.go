@@ -12,7 +12,7 @@ import (
 
 const createProduct = `-- name: CreateProduct :exec
 INSERT INTO products (id, org_id, name, price_cents, created_at, key_id)
-VALUES (?, ?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 `
 
 type CreateProductParams struct {
@@ -40,7 +40,7 @@ func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) er
 }
 
 const getProduct = `-- name: GetProduct :one
-SELECT seq, id, name, price_cents, created_at FROM products WHERE org_id = ? AND id = ?
+SELECT seq, id, name, price_cents, created_at FROM products WHERE org_id = ?1 AND id = ?2
 `
 
 type GetProductParams struct {

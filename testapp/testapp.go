@@ -1,5 +1,6 @@
-// Package testapp starts a real keyport (SQLite file in a temp dir, real router behind
-// httptest) for tests, with a controllable clock and captured logs.
+// Package testapp starts a real keyport (a fresh database: a SQLite file in a temp dir,
+// or with KEYPORT_TEST_POSTGRES a new PostgreSQL database; real router behind httptest)
+// for tests, with a controllable clock and captured logs.
 package testapp
 
 import (
@@ -52,7 +53,7 @@ func Assets(t testing.TB) app.Assets {
 	t.Helper()
 	root := Root(t)
 	return app.Assets{
-		Migrations: migrations.SQLite(),
+		Migrations: migrations.All(),
 		Templates:  os.DirFS(filepath.Join(root, "templates")),
 		Static:     os.DirFS(filepath.Join(root, "static")),
 	}
@@ -103,7 +104,8 @@ func (l *Logs) String() string {
 // App is a keyport under test.
 type App struct {
 	*app.App
-	URL    string
+	URL string
+	// DBPath is what -db takes: the SQLite file, or the PostgreSQL database's URL.
 	DBPath string
 	Clock  *Clock
 	Logs   *Logs
@@ -116,14 +118,14 @@ type App struct {
 // Option changes the configuration before the app opens.
 type Option func(*app.Config)
 
-// New starts keyport on a fresh database in t.TempDir(), configured as `keyport serve`
+// New starts keyport on a fresh database (DB), configured as `keyport serve`
 // runs by default (including the per-key rate limit). The clock starts at the real
 // current time (rounded to the second) and only moves when the test advances it.
 func New(t testing.TB, opts ...Option) *App {
 	t.Helper()
 	clock := NewClock(time.Now().UTC().Truncate(time.Second))
 	cfg := app.Config{
-		DBPath:        filepath.Join(t.TempDir(), "keyport.db"),
+		DBPath:        DB(t),
 		Now:           clock.Now,
 		BcryptCost:    bcrypt.MinCost,
 		WatchInterval: 20 * time.Millisecond,

@@ -32,7 +32,7 @@ func main() {
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
 		Assets: app.Assets{
-			Migrations: migrations.SQLite(),
+			Migrations: migrations.All(),
 			Templates:  os.DirFS(filepath.Join(root, "templates")),
 			Static:     os.DirFS(filepath.Join(root, "static")),
 		},

@@ -117,7 +117,7 @@ func run(ctx context.Context, c *config) error {
 			continue
 		}
 		logf("seeding %s (%d keys, %d products; cached in %s)", spec.Name, spec.Keys(), spec.Products, c.data)
-		m, err := seed.Cached(ctx, c.data, spec, migrations.SQLite())
+		m, err := seed.Cached(ctx, c.data, spec, migrations.All().SQLite)
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", spec.Name, err)
 		}

@@ -22,6 +22,7 @@ import (
 	"keyport/apikey"
 	"keyport/database"
 	"keyport/keyauth"
+	keyportmigrations "keyport/migrations"
 	"keyport/queries"
 	"keyport/randid"
 )
@@ -109,7 +110,7 @@ func Seed(ctx context.Context, dir string, spec Spec, migrations []string) (Mani
 		DB:       filepath.Join(dir, "keyport.db"),
 		KeysFile: filepath.Join(dir, "keys.txt"),
 	}
-	db, err := database.Open(ctx, m.DB, migrations)
+	db, err := database.Open(ctx, m.DB, keyportmigrations.Set{SQLite: migrations})
 	if err != nil {
 		return m, err
 	}

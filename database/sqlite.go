@@ -1,0 +1,147 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+func openSQLite(ctx context.Context, path string, migrations []string) (*DB, error) {
+	if err := private(path); err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	w, err := sql.Open("sqlite3", sqliteDSN(path, false))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	if err := migrateSQLite(ctx, w, migrations); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("database: migrate %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite3", sqliteDSN(path, true))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.NumCPU()*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+	r.SetConnMaxLifetime(0)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	return &DB{Write: w, Read: r, engine: SQLite, path: path}, nil
+}
+
+// private creates the database file 0600 if it is missing, before SQLite would create
+// it 0644 (less the umask), and takes group and other access away from an existing one
+// and its -wal and -shm: they hold password hashes and session data. SQLite creates a
+// new -wal and -shm with the database file's mode.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sqliteDSN puts every pragma in the connection string so each pooled connection gets
+// them, not just the one that happened to run a one-off Exec.
+func sqliteDSN(path string, readOnly bool) string {
+	v := url.Values{}
+	v.Set("_journal_mode", "WAL")
+	v.Set("_foreign_keys", "on")
+	v.Set("_busy_timeout", "5000")
+	v.Set("_synchronous", "NORMAL")
+	v.Set("_txlock", "immediate")
+	if readOnly {
+		v.Set("_query_only", "true")
+	}
+	return "file:" + url.PathEscape(path) + "?" + v.Encode()
+}
+
+// migrateSQLite applies one version per transaction under PRAGMA user_version. The
+// version is read inside the transaction (BEGIN IMMEDIATE takes the write lock), so two
+// processes starting on one new file do not both apply version 1.
+func migrateSQLite(ctx context.Context, db *sql.DB, migrations []string) error {
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		var version int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if version >= len(migrations) {
+			tx.Rollback()
+			if version > len(migrations) {
+				return newerSchema(version, len(migrations))
+			}
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("to version %d: %w", version+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+}
+
+func sqliteUnavailable(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrReadonly, sqlite3.ErrFull,
+			sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrProtocol:
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "database is locked")
+}
+
+func sqliteUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
