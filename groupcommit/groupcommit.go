@@ -23,12 +23,16 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"keyport/database"
 	"keyport/queries"
 )
 
 // MaxBatch bounds how many jobs one transaction holds, so one batch's commit, and the
 // wait of the jobs queued behind it, stay short.
 const MaxBatch = 128
+
+// maxRetries bounds how often one batch runs again after a retryable failure.
+const maxRetries = 5
 
 // ErrClosed is returned by Do after Close.
 var ErrClosed = errors.New("groupcommit: closed")
@@ -140,8 +144,15 @@ func (c *Committer) run(batch []*job) {
 		}
 		pending = append(pending, j)
 	}
+	retries := 0
 	for len(pending) > 0 {
 		failed, err := c.try(pending)
+		// On PostgreSQL a deadlock or serialization failure with another replica's
+		// transaction is no job's fault: the whole batch runs again.
+		if database.IsRetryable(err) && retries < maxRetries {
+			retries++
+			continue
+		}
 		if failed < 0 {
 			if err == nil && c.observe != nil {
 				c.observe(len(pending))

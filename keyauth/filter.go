@@ -69,7 +69,7 @@ func (v *Verifier) syncFilter(ctx context.Context, rebuild bool) error {
 	v.syncMu.Lock()
 	defer v.syncMu.Unlock()
 	v.fmu.Lock()
-	if v.disabled { // written under both fmu and mu
+	if v.disabled || v.noFilter { // disabled is written under both fmu and mu
 		v.fmu.Unlock()
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"keyport/apikey"
 	"keyport/keyauth"
 	"keyport/queries"
+	"keyport/testapp"
 )
 
 // storeKeys stores n keys through db in one transaction, without telling any verifier,
@@ -47,6 +48,7 @@ func unknownKey(t *testing.T) string {
 // key that was not cached yet fails with the closed database's error, so the filter let
 // it through to the lookup.
 func TestFilterRefusesUnknownKeysWithoutTheDatabase(t *testing.T) {
+	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	cached := f.newKey(t, "key_cached", "products:read", time.Time{})
@@ -82,6 +84,7 @@ func TestFilterRefusesUnknownKeysWithoutTheDatabase(t *testing.T) {
 // server runs whenever the database changes; then it verifies. Enough keys that the
 // extension reads more than one page.
 func TestFilterFollowsKeysFromAnotherProcess(t *testing.T) {
+	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	other := f.otherDB
@@ -102,6 +105,7 @@ func TestFilterFollowsKeysFromAnotherProcess(t *testing.T) {
 // When the key epoch moves the filter is rebuilt from the hash index, page by page, and
 // holds every stored key, those issued here and those stored elsewhere.
 func TestFilterRebuild(t *testing.T) {
+	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	mine := f.newKey(t, "key_mine", "products:read", time.Time{})
@@ -126,6 +130,7 @@ func TestFilterRebuild(t *testing.T) {
 // A fingerprint in the filter with no stored key behind it (a false positive) only
 // sends the key to the lookup, which refuses it.
 func TestFilterFalsePositiveIsLookedUp(t *testing.T) {
+	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	f := setup(t)
 	ghost := unknownKey(t)
 	f.verifier.Issued(ghost)
@@ -137,6 +142,7 @@ func TestFilterFalsePositiveIsLookedUp(t *testing.T) {
 // Keys issued in this process verify at once, also while other processes' changes make
 // the filter rebuild or extend at the same moment.
 func TestFilterIssuedDuringRebuilds(t *testing.T) {
+	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	other := f.otherDB

@@ -6,10 +6,13 @@ package lastused
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"keyport/database"
 	"keyport/queries"
 )
 
@@ -58,6 +61,9 @@ func (r *Recorder) Note(id string, t time.Time) {
 // pending.
 func (r *Recorder) Flush(ctx context.Context, now time.Time, all bool) (int, error) {
 	batch := r.take(now.UnixMilli(), all)
+	// Every process updates rows in the same order, so two replicas' flushes on
+	// PostgreSQL wait for each other instead of deadlocking.
+	slices.SortFunc(batch, func(a, b use) int { return strings.Compare(a.id, b.id) })
 	written := 0
 	for written < len(batch) {
 		chunk := batch[written:min(written+flushChunk, len(batch))]
@@ -102,18 +108,20 @@ func (r *Recorder) take(now int64, all bool) []use {
 }
 
 func (r *Recorder) write(ctx context.Context, batch []use) error {
-	tx, err := r.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	q := r.q.WithTx(tx)
-	for _, u := range batch {
-		if err := q.TouchAPIKey(ctx, queries.TouchAPIKeyParams{ID: u.id, UsedAt: sql.NullInt64{Int64: u.at, Valid: true}}); err != nil {
-			tx.Rollback()
+	return database.Retry(ctx, func() error {
+		tx, err := r.db.BeginTx(ctx, nil)
+		if err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
+		q := r.q.WithTx(tx)
+		for _, u := range batch {
+			if err := q.TouchAPIKey(ctx, queries.TouchAPIKeyParams{ID: u.id, UsedAt: sql.NullInt64{Int64: u.at, Valid: true}}); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		return tx.Commit()
+	})
 }
 
 // giveBack makes a failed batch pending again, due at the next Flush.
