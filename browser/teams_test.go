@@ -62,16 +62,13 @@ func TestTeamInviteAndLowerRole(t *testing.T) {
 	colleague.openCreateDialog()
 	colleague.do("fill the form", chromedp.SendKeys(chromedp.CSS("#modal #key-name"), "After demotion"))
 
-	u, err := a.Server.Read.GetUserByEmail(context.Background(), "colleague@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := orgMemberID(t, a, "colleague@example.com")
 	owner.do("lower the colleague to viewer",
 		chromedp.Navigate(a.URL+"/dashboard/members"),
-		chromedp.WaitVisible(chromedp.CSS("#role-"+u.ID)),
-		chromedp.SetValue(chromedp.CSS("#role-"+u.ID), "viewer"),
-		chromedp.Click(chromedp.CSS("#member-"+u.ID+" .role-form button")),
-		chromedp.WaitVisible(chromedp.CSS(`#member-`+u.ID+`[data-role="viewer"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#role-"+id)),
+		chromedp.SetValue(chromedp.CSS("#role-"+id), "viewer"),
+		chromedp.Click(chromedp.CSS("#member-"+id+" .role-form button")),
+		chromedp.WaitVisible(chromedp.CSS(`#member-`+id+`[data-role="viewer"]`)),
 	)
 
 	colleague.do("submit the open dialog",
@@ -143,4 +140,56 @@ func TestMembersScreenshot(t *testing.T) {
 		chromedp.Blur(chromedp.CSS("body")),
 	)
 	tb.screenshot("members.png")
+}
+
+// The members page with scripts off: inviting shows the link on a page, a role change
+// and a removal are plain forms that come back to the members page.
+func TestMembersWithoutJavaScript(t *testing.T) {
+	a := testapp.New(t, realTime)
+	tb := newTab(t, a)
+	tb.disableJavaScript()
+	tb.signup("owner@example.com", "Acme")
+	a.Join(t, tb.client(), "bob@example.com", "member")
+	bob := orgMemberID(t, a, "bob@example.com")
+
+	tb.do("invite on a page",
+		chromedp.Navigate(a.URL+"/dashboard/members"),
+		chromedp.Click(chromedp.CSS("#invite-button")),
+		chromedp.WaitVisible(chromedp.CSS("main #invite-email")),
+		chromedp.SendKeys(chromedp.CSS("main #invite-email"), "cat@example.com"),
+		chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("main #invite-link")),
+	)
+	if link := tb.text("main #invite-link"); !strings.HasPrefix(link, a.URL+"/invite/kpi_") {
+		t.Errorf("the page shows %q, not a link", link)
+	}
+	tb.do("back to the members page, change bob's role",
+		chromedp.Click(chromedp.CSS("main .modal-footer a")),
+		chromedp.WaitVisible(chromedp.CSS("#role-"+bob)),
+		chromedp.SetValue(chromedp.CSS("#role-"+bob), "viewer"),
+		chromedp.Click(chromedp.CSS("#member-"+bob+" .role-form button")),
+		chromedp.WaitVisible(chromedp.CSS(`#member-`+bob+`[data-role="viewer"]`)),
+	)
+	if got := tb.text(".toast"); !strings.Contains(got, "bob@example.com is now a viewer") {
+		t.Errorf("flash = %q", got)
+	}
+	tb.do("remove bob through the confirm page",
+		chromedp.Click(chromedp.CSS("#member-"+bob+" .actions button")),
+		chromedp.WaitVisible(chromedp.CSS("main .btn-danger")),
+		chromedp.Click(chromedp.CSS("main .btn-danger")),
+		chromedp.WaitVisible(chromedp.CSS("#members-section")),
+	)
+	if n := eval[int](tb, `document.querySelectorAll('#member-`+bob+`').length`); n != 0 || tb.path() != "/dashboard/members" {
+		t.Errorf("after removing bob: %d rows for him, at %s", n, tb.path())
+	}
+}
+
+// orgMemberID is the id of the user with email.
+func orgMemberID(t *testing.T, a *testapp.App, email string) string {
+	t.Helper()
+	u, err := a.Server.Read.GetUserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }

@@ -126,9 +126,10 @@ func TestOtherOrganizationIDs(t *testing.T) {
 		{"POST", members + "/" + amy + "/remove"},
 		{"POST", members + "/invitations/" + inv + "/revoke"},
 		{"POST", "/dashboard/orgs/" + org + "/switch"},
+		{"POST", "/dashboard/orgs/" + org + "/rename"},
 	} {
 		for _, h := range plainAndHTMX {
-			resp, _ := mallory.Do(r.method, r.path, url.Values{"role": {"viewer"}}, h...)
+			resp, _ := mallory.Do(r.method, r.path, url.Values{"role": {"viewer"}, "name": {"Mine"}}, h...)
 			if resp.StatusCode != http.StatusNotFound {
 				t.Errorf("%s %s %v: %d, want 404", r.method, r.path, h, resp.StatusCode)
 			}
@@ -166,6 +167,13 @@ func TestSwitchOrganization(t *testing.T) {
 	}
 	if resp, body := ann.Post("/dashboard/orgs", url.Values{"name": {" "}}); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Enter a name") {
 		t.Errorf("an empty name: %d", resp.StatusCode)
+	}
+	// The owner renames it; the header and the audit log say so.
+	if resp, _ := ann.Post("/dashboard/orgs/"+first+"/rename", url.Values{"name": {"First, renamed"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rename: %d", resp.StatusCode)
+	}
+	if _, body := ann.Get("/dashboard/audit"); !strings.Contains(body, `class="org-current"`) || !strings.Contains(body, "First, renamed</summary>") || !strings.Contains(body, "Renamed organization") {
+		t.Error("after renaming, the header or the audit log does not show it")
 	}
 }
 

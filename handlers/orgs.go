@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,12 +15,16 @@ import (
 
 const orgsPath = "/dashboard/orgs"
 
-// OrgsPage lists the signed-in user's organizations and offers to create one.
+// OrgsPage lists the signed-in user's organizations and offers to create one and, to
+// an owner, to rename the current one.
 type OrgsPage struct {
 	Layout
-	Orgs  []OrgChoice
-	Name  string
-	Error string
+	Orgs        []OrgChoice
+	Name        string
+	Error       string
+	CanRename   bool
+	Rename      string // the rename form's value
+	RenameError string
 }
 
 // OrgChoice is one of the user's organizations.
@@ -38,8 +43,17 @@ func (s *Server) renderOrgs(c echo.Context, status int, p OrgsPage) error {
 	if err != nil {
 		return err
 	}
+	m := memberFrom(c)
 	p.Layout, p.Orgs = s.layout(c, "Organizations", "orgs"), orgs
-	return s.render(c, status, "orgs", "org-form", p)
+	p.CanRename = m.OrgID != "" && m.Can(team.ManageOwners)
+	if p.Rename == "" {
+		p.Rename = m.OrgName
+	}
+	block := "org-form"
+	if p.RenameError != "" {
+		block = "org-rename"
+	}
+	return s.render(c, status, "orgs", block, p)
 }
 
 // userOrgs lists the signed-in user's organizations, the current one marked.
@@ -74,6 +88,34 @@ func (s *Server) createOrg(c echo.Context) error {
 	s.Sessions.Put(c.Request().Context(), sessionOrgID, id)
 	s.flash(c, "Created "+name+". You are its owner.")
 	return redirect(c, dashboardPath)
+}
+
+// renameOrg renames one of the user's organizations; owners only. One they are not in is
+// not found.
+func (s *Server) renameOrg(c echo.Context) error {
+	orgs, err := s.userOrgs(c)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(orgs, func(o OrgChoice) bool { return o.ID == c.Param("id") })
+	if i < 0 {
+		return ErrNotFound
+	}
+	p := OrgsPage{Rename: c.FormValue("name")}
+	name, err := input.OrgName(p.Rename, "")
+	if strings.TrimSpace(p.Rename) == "" {
+		err = errors.New("Enter a name for the organization.")
+	}
+	if err != nil {
+		p.RenameError = err.Error()
+		return s.renderOrgs(c, http.StatusUnprocessableEntity, p)
+	}
+	by := org.Member{OrgID: orgs[i].ID, Actor: actor(c)}
+	if err := s.Org.RenameOrganization(c.Request().Context(), by, name); err != nil {
+		return err
+	}
+	s.flash(c, "Renamed "+orgs[i].Name+" to "+name+".")
+	return redirect(c, orgsPath)
 }
 
 // switchOrg makes another of the user's organizations the current one; one they are not

@@ -74,6 +74,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	e.GET(orgsPath, s.orgsPage, signedIn...)
 	e.POST(orgsPath, s.createOrg, signedIn...)
 	e.POST(orgsPath+"/:id/switch", s.switchOrg, signedIn...)
+	e.POST(orgsPath+"/:id/rename", s.renameOrg, signedIn...)
 	e.GET("/dashboard/account", s.accountPage, signedIn...)
 	e.POST("/dashboard/account/password", s.changePassword, signedIn...)
 	e.POST("/dashboard/account/sign-out-everywhere", s.signOutEverywhere, signedIn...)

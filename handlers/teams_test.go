@@ -48,7 +48,12 @@ func orgState(t testing.TB, a *testapp.App, org string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	o, err := q.GetOrganization(ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var b strings.Builder
+	fmt.Fprintf(&b, "organization %s\n", o.Name)
 	for _, m := range ms {
 		fmt.Fprintf(&b, "member %s %s\n", m.Email, m.Role)
 	}
@@ -159,6 +164,9 @@ func TestRoleMatrix(t *testing.T) {
 		{"remove a member", func(f *teamFixture) request { return request{"POST", members + "/" + f.targetID + "/remove", nil} }, "oa"},
 		{"remove an owner", func(f *teamFixture) request { return request{"POST", members + "/" + f.owner2ID + "/remove", nil} }, "o"},
 		{"leave", func(f *teamFixture) request { return request{"POST", members + "/leave", nil} }, "oamv"},
+		{"rename the organization", func(f *teamFixture) request {
+			return request{"POST", "/dashboard/orgs/" + f.org + "/rename", url.Values{"name": {"Renamed"}}}
+		}, "o"},
 	}
 	for _, role := range []string{"owner", "admin", "member", "viewer"} {
 		for _, act := range actions {
@@ -197,13 +205,13 @@ func TestRoleMatrix(t *testing.T) {
 	}
 }
 
-var buttonRE = regexp.MustCompile(`>(Create new key|Invite member|Roll|Revoke|Remove|Change)<`)
+var buttonRE = regexp.MustCompile(`>(Create new key|Invite member|Roll|Revoke|Remove|Change|Rename)<`)
 
 // Each role sees only the buttons it may use.
 func TestButtonsFollowRole(t *testing.T) {
 	t.Parallel()
 	for role, want := range map[string][]string{
-		"owner":  {"Create new key", "Invite member", "Roll", "Revoke", "Remove", "Change"},
+		"owner":  {"Create new key", "Invite member", "Roll", "Revoke", "Remove", "Change", "Rename"},
 		"admin":  {"Create new key", "Invite member", "Roll", "Revoke", "Remove", "Change"},
 		"member": {"Create new key", "Roll", "Revoke"}, // only on their own key
 		"viewer": nil,
@@ -212,7 +220,7 @@ func TestButtonsFollowRole(t *testing.T) {
 			t.Parallel()
 			f := newTeam(t, role)
 			seen := map[string]int{}
-			for _, page := range []string{"/dashboard/integrations/api", members} {
+			for _, page := range []string{"/dashboard/integrations/api", members, "/dashboard/orgs"} {
 				_, body := f.actor.Get(page)
 				for _, m := range buttonRE.FindAllStringSubmatch(body, -1) {
 					seen[m[1]]++

@@ -29,6 +29,7 @@ const (
 	MemberRemoved      Action = "member_removed"
 	MemberLeft         Action = "member_left"
 	OrgCreated         Action = "org_created"
+	OrgRenamed         Action = "org_renamed"
 )
 
 var actionLabels = map[Action]string{
@@ -49,6 +50,7 @@ var actionLabels = map[Action]string{
 	MemberRemoved:      "Removed member",
 	MemberLeft:         "Left",
 	OrgCreated:         "Created organization",
+	OrgRenamed:         "Renamed organization",
 }
 
 // Label names the action for people; an action this version does not know is shown as

@@ -368,3 +368,29 @@ func (w *Writer) CreateOrganization(ctx context.Context, by Actor, name string) 
 	})
 	return id, err
 }
+
+// RenameOrganization renames by's organization and records org_renamed (old → new);
+// owners only.
+func (w *Writer) RenameOrganization(ctx context.Context, by Member, name string) error {
+	now := w.Now()
+	return w.inTx(ctx, func(ctx context.Context, q *queries.Queries) error {
+		role, err := by.role(ctx, q)
+		if err != nil {
+			return err
+		}
+		if err := role.Check(team.ManageOwners); err != nil {
+			return err
+		}
+		o, err := q.GetOrganization(ctx, by.OrgID)
+		if err != nil {
+			return err
+		}
+		if o.Name == name {
+			return nil
+		}
+		if err := q.RenameOrganization(ctx, queries.RenameOrganizationParams{ID: by.OrgID, Name: name}); err != nil {
+			return err
+		}
+		return audit(ctx, q, by.Actor, event{action: OrgRenamed, orgID: by.OrgID, detail: o.Name + " → " + name}, now)
+	})
+}

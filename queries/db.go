@@ -189,6 +189,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.releaseClientAttemptStmt, err = db.PrepareContext(ctx, releaseClientAttempt); err != nil {
 		return nil, fmt.Errorf("error preparing query ReleaseClientAttempt: %w", err)
 	}
+	if q.renameOrganizationStmt, err = db.PrepareContext(ctx, renameOrganization); err != nil {
+		return nil, fmt.Errorf("error preparing query RenameOrganization: %w", err)
+	}
 	if q.reserveAccountAttemptStmt, err = db.PrepareContext(ctx, reserveAccountAttempt); err != nil {
 		return nil, fmt.Errorf("error preparing query ReserveAccountAttempt: %w", err)
 	}
@@ -502,6 +505,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing releaseClientAttemptStmt: %w", cerr)
 		}
 	}
+	if q.renameOrganizationStmt != nil {
+		if cerr := q.renameOrganizationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renameOrganizationStmt: %w", cerr)
+		}
+	}
 	if q.reserveAccountAttemptStmt != nil {
 		if cerr := q.reserveAccountAttemptStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reserveAccountAttemptStmt: %w", cerr)
@@ -651,6 +659,7 @@ type Queries struct {
 	pingStmt                     *sql.Stmt
 	pruneKeyUsageStmt            *sql.Stmt
 	releaseClientAttemptStmt     *sql.Stmt
+	renameOrganizationStmt       *sql.Stmt
 	reserveAccountAttemptStmt    *sql.Stmt
 	reserveClientAttemptStmt     *sql.Stmt
 	revokeAPIKeyByIDStmt         *sql.Stmt
@@ -723,6 +732,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pingStmt:                     q.pingStmt,
 		pruneKeyUsageStmt:            q.pruneKeyUsageStmt,
 		releaseClientAttemptStmt:     q.releaseClientAttemptStmt,
+		renameOrganizationStmt:       q.renameOrganizationStmt,
 		reserveAccountAttemptStmt:    q.reserveAccountAttemptStmt,
 		reserveClientAttemptStmt:     q.reserveClientAttemptStmt,
 		revokeAPIKeyByIDStmt:         q.revokeAPIKeyByIDStmt,

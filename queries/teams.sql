@@ -82,3 +82,6 @@ WHERE org_id = sqlc.arg(org_id) AND id = sqlc.arg(id)
 -- Single use: only a pending invitation is marked, so of two racing accepts one wins.
 UPDATE invitations SET accepted_at = sqlc.arg(now), accepted_by = sqlc.arg(user_id)
 WHERE id = sqlc.arg(id) AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > sqlc.arg(now);
+
+-- name: RenameOrganization :exec
+UPDATE organizations SET name = sqlc.arg(name) WHERE id = sqlc.arg(id);
