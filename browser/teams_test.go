@@ -92,7 +92,7 @@ func TestTeamInviteAndLowerRole(t *testing.T) {
 	if n := eval[int](colleague, `document.querySelectorAll('#create-key-button').length`); n != 0 {
 		t.Error("a viewer's page still offers Create new key")
 	}
-	if got := colleague.text("#keys-tbody .creator"); got != "colleague@example.com" {
+	if got := colleague.text("#keys-tbody .creator"); got != "by colleague@example.com" {
 		t.Errorf("Created by = %q", got)
 	}
 }

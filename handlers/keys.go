@@ -38,7 +38,7 @@ func (s *Server) listKeys(c echo.Context, showRevoked bool) (KeysPage, error) {
 		include, path = 1, dashboardPath
 	}
 	var seqs [2]int64 // the page's lowest and highest, for its usage
-	keys, more, err := listPage(c, s.Now(), path, 8,
+	keys, more, err := listPage(c, s.Now(), path, 7,
 		func(ctx context.Context, before, limit int64) ([]queries.ListAPIKeysRow, error) {
 			rows, err := s.Read.ListAPIKeys(ctx, queries.ListAPIKeysParams{
 				OrgID: m.OrgID, Before: before, IncludeRevoked: include, Limit: limit,
