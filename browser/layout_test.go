@@ -119,14 +119,22 @@ func (tb *tab) requireDialogFits(where string) {
 }
 
 // TestLayout shows the dashboard on a phone, at 1024 and at 1280 px, light and dark,
-// with a key name of 100 characters and no space: the page never grows sideways,
-// every key's actions and every dialog button can be seen and pressed.
+// with a key name and a second organization's name of 100 characters and no space:
+// the page never grows sideways, every header link, the organization menu, every
+// key's actions and every dialog button can be seen and pressed.
 func TestLayout(t *testing.T) {
 	a := testapp.New(t)
 	tb := newTab(t, a)
 	tb.signup("ada@example.com", "Analytical Engines")
 	tb.seedKeys()
 	c := tb.client()
+	first := orgOf(t, a, "ada@example.com")
+	if resp, body := c.Post("/dashboard/orgs", url.Values{"name": {strings.Repeat("O", 100)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create a second organization: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := c.Post("/dashboard/orgs/"+first+"/switch", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("switch back: %d %s", resp.StatusCode, body)
+	}
 	longKey, longID := c.CreateKey(longName)
 	_, gone := c.CreateKey(longName + "")
 	if resp, body := c.Post(dashboardPath+"/keys/"+gone+"/revoke", nil); resp.StatusCode != http.StatusSeeOther {
@@ -148,7 +156,11 @@ func TestLayout(t *testing.T) {
 				tb.use(vp, scheme)
 				tb.do("open the dashboard", chromedp.Navigate(a.URL+dashboardPath), chromedp.WaitVisible(chromedp.CSS("#keys-tbody .badge-revoked")))
 				tb.requireNoPageOverflow("keys")
-				tb.requireReachable("keys", "#keys-tbody td.actions .btn", "#create-key-button", ".filter a", ".app-header .nav a", ".app-header .nav button")
+				tb.requireReachable("keys", "#keys-tbody td.actions .btn", "#create-key-button", ".filter a", ".app-header .nav a", ".app-header .nav button", ".app-header summary")
+				tb.do("open the organization menu", chromedp.Click(chromedp.CSS(".org-switcher summary")), chromedp.Poll[chromedp.Void](`document.querySelector('.org-switcher').open`))
+				tb.requireReachable("organization menu", ".org-menu a", ".org-menu button")
+				tb.requireNoPageOverflow("organization menu")
+				tb.do("close the organization menu", chromedp.Click(chromedp.CSS(".org-switcher summary")), chromedp.Poll[chromedp.Void](`!document.querySelector('.org-switcher').open`))
 				if vp.phone && scheme == "light" {
 					tb.checkA11y("keys as cards on a phone") // both themes
 					tb.use(vp, scheme)
