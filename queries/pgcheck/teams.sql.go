@@ -432,6 +432,20 @@ func (q *Queries) ListUserOrganizations(ctx context.Context, userID string) ([]L
 	return items, nil
 }
 
+const renameOrganization = `-- name: RenameOrganization :exec
+UPDATE organizations SET name = $1 WHERE id = $2
+`
+
+type RenameOrganizationParams struct {
+	Name string
+	ID   string
+}
+
+func (q *Queries) RenameOrganization(ctx context.Context, arg RenameOrganizationParams) error {
+	_, err := q.db.ExecContext(ctx, renameOrganization, arg.Name, arg.ID)
+	return err
+}
+
 const revokeInvitation = `-- name: RevokeInvitation :execrows
 UPDATE invitations SET revoked_at = $1
 WHERE org_id = $2 AND id = $3
