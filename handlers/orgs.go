@@ -73,10 +73,7 @@ func (s *Server) userOrgs(c echo.Context) ([]OrgChoice, error) {
 func (s *Server) createOrg(c echo.Context) error {
 	m := memberFrom(c)
 	p := OrgsPage{Name: c.FormValue("name")}
-	name, err := input.OrgName(p.Name, m.Email)
-	if strings.TrimSpace(p.Name) == "" {
-		err = errors.New("Enter a name for the organization.")
-	}
+	name, err := orgNameField(p.Name)
 	if err != nil {
 		p.Error = err.Error()
 		return s.renderOrgs(c, http.StatusUnprocessableEntity, p)
@@ -102,10 +99,7 @@ func (s *Server) renameOrg(c echo.Context) error {
 		return ErrNotFound
 	}
 	p := OrgsPage{Rename: c.FormValue("name")}
-	name, err := input.OrgName(p.Rename, "")
-	if strings.TrimSpace(p.Rename) == "" {
-		err = errors.New("Enter a name for the organization.")
-	}
+	name, err := orgNameField(p.Rename)
 	if err != nil {
 		p.RenameError = err.Error()
 		return s.renderOrgs(c, http.StatusUnprocessableEntity, p)
@@ -116,6 +110,17 @@ func (s *Server) renameOrg(c echo.Context) error {
 	}
 	s.flash(c, "Renamed "+orgs[i].Name+" to "+name+".")
 	return redirect(c, orgsPath)
+}
+
+// errOrgNameMissing: unlike signup's, these forms have no name to fall back on.
+var errOrgNameMissing = errors.New("Enter a name for the organization.")
+
+// orgNameField reads the name field of the create and rename forms.
+func orgNameField(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", errOrgNameMissing
+	}
+	return input.OrgName(s, "")
 }
 
 // switchOrg makes another of the user's organizations the current one; one they are not
