@@ -55,6 +55,9 @@ type Config struct {
 	// KeyRateLimit is how many API requests per minute each key may make; 0 means
 	// unlimited. The serve command defaults it to DefaultKeyRateLimit.
 	KeyRateLimit int
+	// KeyRateLimitStore is where the per-key counts live: "local" (this process) or
+	// "shared" (the database, exact across replicas); "" picks rateLimitStore's default.
+	KeyRateLimitStore string
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies []*net.IPNet
 	// PublicURL, if set, is the only address keyport answers at; over https it also
@@ -174,7 +177,15 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 		}
 	}
 	if cfg.KeyRateLimit > 0 {
-		deps.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)
+		store, err := rateLimitStore(cfg.KeyRateLimitStore, db)
+		if err != nil {
+			return nil, err
+		}
+		if store == "shared" {
+			deps.Limiter = ratelimit.NewShared(write, cfg.KeyRateLimit, time.Minute)
+		} else {
+			deps.Limiter = ratelimit.New(cfg.KeyRateLimit, time.Minute, ratelimit.DefaultMaxEntries)
+		}
 	}
 	srv, err := handlers.New(deps)
 	if err != nil {
@@ -261,6 +272,21 @@ func (a *App) flushCounts(ctx context.Context, interval time.Duration) {
 			}
 		}
 	})
+}
+
+// rateLimitStore resolves -key-rate-limit-store: "" means shared on PostgreSQL, where
+// replicas must count together, and local on SQLite, where one process serves.
+func rateLimitStore(store string, db *database.DB) (string, error) {
+	switch store {
+	case "":
+		if db.Engine() == database.Postgres {
+			return "shared", nil
+		}
+		return "local", nil
+	case "local", "shared":
+		return store, nil
+	}
+	return "", fmt.Errorf("-key-rate-limit-store must be local or shared, not %q", store)
 }
 
 // sessionStore is an scs store with a background cleanup to stop.

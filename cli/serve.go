@@ -28,6 +28,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the session cookie Secure (turn on behind TLS)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
+	fs.StringVar(&cfg.KeyRateLimitStore, "key-rate-limit-store", "", "where the per-key counts live: local (this process) or shared (the database, exact across replicas); default shared on PostgreSQL, local on SQLite")
 	countUsage := fs.Bool("key-usage", true, "count each key's verifications by outcome for the usage charts and API")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none)")
 	fs.StringVar(&publicURL, "public-url", "", "the URL people reach keyport at, e.g. https://keys.example.com: other hosts get 421; https makes the cookie __Host- and Secure and sends HSTS")
@@ -42,6 +43,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	cfg.NoUsageCounts = !*countUsage
 	if cfg.TrustedProxies, err = parseCIDRs(proxies); err != nil {
 		return fmt.Errorf("%w: -trusted-proxies: %v", errUsage, err)
+	}
+	if s := cfg.KeyRateLimitStore; s != "" && s != "local" && s != "shared" {
+		return fmt.Errorf("%w: -key-rate-limit-store must be local or shared, not %q", errUsage, s)
 	}
 	if cfg.KeyRateLimit < 0 {
 		return fmt.Errorf("%w: -key-rate-limit must be 0 (unlimited) or more, not %d", errUsage, cfg.KeyRateLimit)

@@ -129,3 +129,34 @@ func TestRateLimitZeroIsUnlimited(t *testing.T) {
 		}
 	}
 }
+
+// Two processes on one database with -key-rate-limit-store shared let a key through its
+// limit once between them; with local stores each would let it through in full. Both
+// engines: shared is the default on PostgreSQL and may be chosen on SQLite.
+func TestRateLimitSharedStoreCountsAcrossProcesses(t *testing.T) {
+	shared := func(c *app.Config) { c.KeyRateLimitStore = "shared" }
+	a := testapp.New(t, withRateLimit(5), shared)
+	b := testapp.New(t, withRateLimit(5), shared, func(c *app.Config) { c.DBPath = a.DBPath; c.Now = a.Clock.Now })
+	key, _ := a.Signup(t, "shared@example.com").CreateKey("shared")
+	allowed := 0
+	for i := range 10 {
+		app := a
+		if i%2 == 1 {
+			app = b
+		}
+		if resp, _ := app.API(t, "GET", "/api/products", key, ""); resp.StatusCode == http.StatusOK {
+			allowed++
+		}
+	}
+	if allowed != 5 {
+		t.Errorf("%d of 10 requests over two processes let through, want the limit, 5", allowed)
+	}
+	// A refusal is remembered by the process that saw it; the bucket refills for both.
+	a.Clock.Advance(12 * time.Second)
+	for i, app := range []*testapp.App{b, a} {
+		resp, body := app.API(t, "GET", "/api/products", key, "")
+		if want := []int{http.StatusOK, http.StatusTooManyRequests}[i]; resp.StatusCode != want {
+			t.Errorf("after 12 s, request %d: %d, want %d\n%s", i+1, resp.StatusCode, want, body)
+		}
+	}
+}

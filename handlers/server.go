@@ -37,8 +37,9 @@ type Deps struct {
 	Usage *lastused.Recorder
 	// Counts counts each key's verifications by outcome; nil means counting is off.
 	Counts *usage.Counter
-	// Limiter limits API requests per key; nil means unlimited.
-	Limiter *ratelimit.Limiter
+	// Limiter limits API requests per key (in this process or shared through the
+	// database); nil means unlimited.
+	Limiter ratelimit.Store
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	// Now is the clock; tests inject a fixed one.

@@ -69,6 +69,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteFormTokensBeforeStmt, err = db.PrepareContext(ctx, deleteFormTokensBefore); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFormTokensBefore: %w", err)
 	}
+	if q.deleteFullRateLimitsStmt, err = db.PrepareContext(ctx, deleteFullRateLimits); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteFullRateLimits: %w", err)
+	}
 	if q.deleteMembershipStmt, err = db.PrepareContext(ctx, deleteMembership); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteMembership: %w", err)
 	}
@@ -219,6 +222,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.setPasswordHashStmt, err = db.PrepareContext(ctx, setPasswordHash); err != nil {
 		return nil, fmt.Errorf("error preparing query SetPasswordHash: %w", err)
 	}
+	if q.takeKeyRequestStmt, err = db.PrepareContext(ctx, takeKeyRequest); err != nil {
+		return nil, fmt.Errorf("error preparing query TakeKeyRequest: %w", err)
+	}
 	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
 	}
@@ -303,6 +309,11 @@ func (q *Queries) Close() error {
 	if q.deleteFormTokensBeforeStmt != nil {
 		if cerr := q.deleteFormTokensBeforeStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteFormTokensBeforeStmt: %w", cerr)
+		}
+	}
+	if q.deleteFullRateLimitsStmt != nil {
+		if cerr := q.deleteFullRateLimitsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteFullRateLimitsStmt: %w", cerr)
 		}
 	}
 	if q.deleteMembershipStmt != nil {
@@ -555,6 +566,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing setPasswordHashStmt: %w", cerr)
 		}
 	}
+	if q.takeKeyRequestStmt != nil {
+		if cerr := q.takeKeyRequestStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing takeKeyRequestStmt: %w", cerr)
+		}
+	}
 	if q.touchAPIKeyStmt != nil {
 		if cerr := q.touchAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing touchAPIKeyStmt: %w", cerr)
@@ -619,6 +635,7 @@ type Queries struct {
 	createUserStmt               *sql.Stmt
 	createUserSessionStmt        *sql.Stmt
 	deleteFormTokensBeforeStmt   *sql.Stmt
+	deleteFullRateLimitsStmt     *sql.Stmt
 	deleteMembershipStmt         *sql.Stmt
 	deleteStaleThrottlesStmt     *sql.Stmt
 	deleteUserSessionStmt        *sql.Stmt
@@ -669,6 +686,7 @@ type Queries struct {
 	setLastSignInStmt            *sql.Stmt
 	setMemberRoleStmt            *sql.Stmt
 	setPasswordHashStmt          *sql.Stmt
+	takeKeyRequestStmt           *sql.Stmt
 	touchAPIKeyStmt              *sql.Stmt
 	useFormTokenStmt             *sql.Stmt
 }
@@ -692,6 +710,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createUserStmt:               q.createUserStmt,
 		createUserSessionStmt:        q.createUserSessionStmt,
 		deleteFormTokensBeforeStmt:   q.deleteFormTokensBeforeStmt,
+		deleteFullRateLimitsStmt:     q.deleteFullRateLimitsStmt,
 		deleteMembershipStmt:         q.deleteMembershipStmt,
 		deleteStaleThrottlesStmt:     q.deleteStaleThrottlesStmt,
 		deleteUserSessionStmt:        q.deleteUserSessionStmt,
@@ -742,6 +761,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setLastSignInStmt:            q.setLastSignInStmt,
 		setMemberRoleStmt:            q.setMemberRoleStmt,
 		setPasswordHashStmt:          q.setPasswordHashStmt,
+		takeKeyRequestStmt:           q.takeKeyRequestStmt,
 		touchAPIKeyStmt:              q.touchAPIKeyStmt,
 		useFormTokenStmt:             q.useFormTokenStmt,
 	}

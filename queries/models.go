@@ -65,6 +65,14 @@ type KeyEpoch struct {
 	N  int64
 }
 
+type KeyRateLimit struct {
+	KeyID    string
+	Tat      int64
+	Allowed  int64
+	Emission int64
+	Burst    int64
+}
+
 type KeyUsage struct {
 	KeyID             string
 	HourStart         int64

@@ -107,14 +107,28 @@ func (l *Limiter) Allow(key string, now time.Time) Decision {
 		tat = next
 	}
 	sh.mu.Unlock()
+	return decide(l.limit, l.interval, l.burst, tat, t, allowed)
+}
 
-	d := Decision{Allowed: allowed, Limit: l.limit, Reset: time.Duration(tat - t)}
+// decide reports a request at t (Unix ns) against a bucket whose theoretical arrival time
+// is now tat (after the request if it was allowed).
+func decide(limit int, interval, burst, tat, t int64, allowed bool) Decision {
+	tat = max(tat, t)
+	d := Decision{Allowed: allowed, Limit: limit, Reset: time.Duration(tat - t)}
 	// Capacity left is the part of the burst window not yet spoken for, in whole requests.
-	d.Remaining = int((l.burst - (tat - t)) / l.interval)
+	d.Remaining = int((burst - (tat - t)) / interval)
 	if !allowed {
-		d.RetryAfter = time.Duration(next - t - l.burst)
+		d.RetryAfter = time.Duration(tat + interval - t - burst)
 	}
 	return d
+}
+
+// Store is where per-key buckets live: a Limiter in this process, or Shared in the
+// database that all replicas use.
+type Store interface {
+	Allow(key string, now time.Time) Decision
+	// Sweep forgets buckets that are full again at now; call it about once a Period.
+	Sweep(now time.Time) int
 }
 
 // evict makes room for one entry: an idle one among the first few looked at, else the
