@@ -112,8 +112,12 @@ func TestReplicasConcurrentCreates(t *testing.T) {
 	began := time.Now()
 	var la, lb *load
 	var wg sync.WaitGroup
-	wg.Go(func() { la = writeLoad(context.Background(), newHTTPClient(clients), a.URL, acct.Keys, clients, each, "a") })
-	wg.Go(func() { lb = writeLoad(context.Background(), newHTTPClient(clients), b.URL, acct.Keys, clients, each, "b") })
+	wg.Go(func() {
+		la = writeLoad(context.Background(), newHTTPClient(clients), a.URL, acct.Keys, clients, each, "a")
+	})
+	wg.Go(func() {
+		lb = writeLoad(context.Background(), newHTTPClient(clients), b.URL, acct.Keys, clients, each, "b")
+	})
 	wg.Wait()
 	took := time.Since(began)
 	total := la.statuses[http.StatusCreated] + lb.statuses[http.StatusCreated]
