@@ -31,6 +31,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":         {"run the web server (the default)", serve},
 	"backup":        {"write a consistent copy of the database to PATH, also while serving", backup},
+	"import-sqlite": {"copy a SQLite database into an empty PostgreSQL one (not the sessions)", importSQLite},
 	"migrate":       {"bring the database schema up to this binary's version and exit", migrate},
 	"user create":   {"create a user and its organization (password from stdin or a prompt)", userCreate},
 	"user password": {"set a user's password (from stdin or a prompt) and sign out all their sessions", userPassword},

@@ -168,3 +168,17 @@ func Retry(ctx context.Context, fn func() error) error {
 	}
 	return err
 }
+
+// WithPgx runs fn on one of the pool's connections as pgx itself, for what database/sql
+// cannot do (COPY). PostgreSQL only.
+func (db *DB) WithPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
+	if db.engine != Postgres {
+		return errors.New("database: WithPgx needs PostgreSQL")
+	}
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error { return fn(dc.(rebindConn).Conn.Conn()) })
+}
