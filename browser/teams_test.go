@@ -175,8 +175,9 @@ func TestMembersWithoutJavaScript(t *testing.T) {
 	}
 	tb.do("remove bob through the confirm page",
 		chromedp.Click(chromedp.CSS("#member-"+bob+" .actions button")),
-		chromedp.WaitVisible(chromedp.CSS("main .btn-danger")),
-		chromedp.Click(chromedp.CSS("main .btn-danger")),
+		// The members page has red buttons of its own: wait for the confirm page's.
+		chromedp.WaitVisible(chromedp.CSS("main .modal-footer .btn-danger")),
+		chromedp.Click(chromedp.CSS("main .modal-footer .btn-danger")),
 		chromedp.WaitVisible(chromedp.CSS("#members-section")),
 	)
 	if n := eval[int](tb, `document.querySelectorAll('#member-`+bob+`').length`); n != 0 || tb.path() != "/dashboard/members" {
