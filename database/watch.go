@@ -14,31 +14,30 @@ import (
 // own cheap read (keyauth's key_epoch row). LISTEN/NOTIFY is not used: PostgreSQL-
 // compatible engines and poolers in transaction mode do not all carry it.
 func (db *DB) Watch(ctx context.Context, every time.Duration, onChange func()) error {
-	if db.engine == Postgres {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				onChange()
-			}
+	moved := func() (bool, error) { return true, nil }
+	if db.engine == SQLite {
+		conn, err := db.Read.Conn(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	conn, err := db.Read.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	read := func() (int64, error) {
-		var v int64
-		err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
-		return v, err
-	}
-	last, err := read()
-	if err != nil {
-		return err
+		defer conn.Close()
+		read := func() (int64, error) {
+			var v int64
+			err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+			return v, err
+		}
+		last, err := read()
+		if err != nil {
+			return err
+		}
+		moved = func() (bool, error) {
+			v, err := read()
+			if err != nil || v == last {
+				return false, err
+			}
+			last = v
+			return true, nil
+		}
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -48,15 +47,8 @@ func (db *DB) Watch(ctx context.Context, every time.Duration, onChange func()) e
 			return nil
 		case <-t.C:
 		}
-		v, err := read()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			continue
-		}
-		if v != last {
-			last = v
+		// A failed read is tried again at the next tick.
+		if ok, err := moved(); err == nil && ok {
 			onChange()
 		}
 	}
