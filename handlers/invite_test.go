@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"keyport/app"
+	"keyport/handlers"
 	"keyport/testapp"
 )
 
@@ -201,4 +203,36 @@ func regexpFind(t *testing.T, s, pattern string) string {
 		t.Fatalf("no match for %s", pattern)
 	}
 	return m[1]
+}
+
+// hostTransport sends every request with Host set to host, as a proxy in front would.
+type hostTransport struct {
+	base http.RoundTripper
+	host string
+}
+
+func (h hostTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Host = h.host
+	return h.base.RoundTrip(r)
+}
+
+// With -public-url, the invitation link starts with it, whatever the request says.
+func TestInviteLinkUsesPublicURL(t *testing.T) {
+	t.Parallel()
+	public, err := handlers.ParsePublicURL("http://keys.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := testapp.New(t, func(c *app.Config) { c.PublicURL = public })
+	owner := a.NewClient(t)
+	owner.Client.Transport = hostTransport{base: a.HTTP.Client().Transport, host: "keys.example.com"}
+	if resp, body := owner.Post("/signup", url.Values{"email": {"ada@example.com"}, "password": {testapp.Password}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signup: %d\n%s", resp.StatusCode, body)
+	}
+	// A forwarded header saying otherwise does not change it.
+	_, body := owner.Post(members+"/invitations", url.Values{"email": {"bea@example.com"}, "role": {"member"}}, "X-Forwarded-Proto: https")
+	if !regexp.MustCompile(`>http://keys\.example\.com/invite/kpi_[0-9A-Za-z]{43}<`).MatchString(body) {
+		t.Errorf("the link does not start with the public URL:\n%s", body)
+	}
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -292,7 +293,12 @@ func (s *Server) revokeInvitation(c echo.Context) error {
 	return s.memberChanged(c, "Invitation revoked.")
 }
 
-// baseURL is where this server is reached, for links shown to be sent elsewhere.
+// baseURL is where this server is reached, for links shown to be sent elsewhere: the
+// -public-url when set (behind a TLS proxy the request itself may say http), else the
+// address the request came to.
 func (s *Server) baseURL(c echo.Context) string {
+	if s.PublicURL != nil {
+		return strings.TrimRight(s.PublicURL.String(), "/")
+	}
 	return c.Scheme() + "://" + c.Request().Host
 }
