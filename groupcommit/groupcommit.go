@@ -20,6 +20,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -115,8 +116,15 @@ func (c *Committer) Close() {
 func (c *Committer) loop() {
 	defer close(c.stopped)
 	batch := make([]*job, 0, MaxBatch)
+	last := 0
 	for j := range c.jobs {
 		batch = append(batch[:0], j)
+		if last > 1 {
+			// Writes are arriving together: let the requests that are runnable reach
+			// Do before taking what is queued. No timer: an idle writer, whose last
+			// batch was a lone write, starts at once.
+			runtime.Gosched()
+		}
 	take:
 		for len(batch) < MaxBatch {
 			select {
@@ -129,6 +137,7 @@ func (c *Committer) loop() {
 				break take
 			}
 		}
+		last = len(batch)
 		c.run(batch)
 		clear(batch) // let the finished jobs be collected
 	}
