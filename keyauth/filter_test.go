@@ -186,3 +186,23 @@ func TestFilterIssuedDuringRebuilds(t *testing.T) {
 	close(done)
 	wg.Wait()
 }
+
+// Without the filter (PostgreSQL) an unknown key is looked up: with the verifier's
+// database closed it fails with the database's error, not ErrInvalid.
+func TestWithoutFilter(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	read, err := sql.Open("sqlite3", "file:"+f.db.Path()+"?_query_only=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := keyauth.NewVerifier(queries.New(read))
+	v.WithoutFilter()
+	if err := v.CheckEpoch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read.Close()
+	if _, err := v.Verify(ctx, unknownKey(t), now); err == nil || errors.Is(err, keyauth.ErrInvalid) {
+		t.Errorf("unknown key without the filter, database closed: %v, want the database's error", err)
+	}
+}
