@@ -156,7 +156,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	deps := handlers.Deps{
 		DB:         db,
 		Write:      write,
-		Commit:     groupcommit.New(db.Write, write, m.WriteBatch),
+		Commit:     newCommitter(db, write, m.WriteBatch),
 		Read:       read,
 		Sessions:   sessions,
 		Pages:      pages,
@@ -272,6 +272,16 @@ func (a *App) flushCounts(ctx context.Context, interval time.Duration) {
 			}
 		}
 	})
+}
+
+// newCommitter batches writes: on SQLite's single writer connection one batch at a
+// time; on PostgreSQL up to half the pool's connections commit batches at once (the
+// other half serve reads).
+func newCommitter(db *database.DB, q *queries.Queries, observe func(int)) *groupcommit.Committer {
+	if db.Engine() == database.Postgres {
+		return groupcommit.NewParallel(db.Write, q, observe, db.Write.Stats().MaxOpenConnections/2)
+	}
+	return groupcommit.New(db.Write, q, observe)
 }
 
 // rateLimitStore resolves -key-rate-limit-store: "" means shared on PostgreSQL, where

@@ -66,8 +66,22 @@ type job struct {
 // New starts a committer on db with q prepared on it. observe, if set, is called with
 // the number of jobs in each transaction that commits.
 func New(db *sql.DB, q *queries.Queries, observe func(size int)) *Committer {
+	return NewParallel(db, q, observe, 1)
+}
+
+// NewParallel is New with loops batches committing at once, each on a connection of its
+// own: for PostgreSQL, where writers do not queue for one lock, so a single loop would
+// leave the pool idle while it waits for each commit. On SQLite use New.
+func NewParallel(db *sql.DB, q *queries.Queries, observe func(size int), loops int) *Committer {
 	c := &Committer{db: db, q: q, observe: observe, jobs: make(chan *job, MaxBatch), stopped: make(chan struct{})}
-	go c.loop()
+	var wg sync.WaitGroup
+	for range max(loops, 1) {
+		wg.Go(c.loop)
+	}
+	go func() {
+		wg.Wait()
+		close(c.stopped)
+	}()
 	return c
 }
 
@@ -114,7 +128,6 @@ func (c *Committer) Close() {
 }
 
 func (c *Committer) loop() {
-	defer close(c.stopped)
 	batch := make([]*job, 0, MaxBatch)
 	last := 0
 	for j := range c.jobs {

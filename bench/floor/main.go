@@ -24,6 +24,8 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"keyport/bench/serve"
+	"keyport/database"
+	"keyport/migrations"
 	"keyport/queries"
 	"keyport/randid"
 )
@@ -62,7 +64,7 @@ func run() error {
 		return err
 	}
 	defer w.Close()
-	defer r.Close()
+	defer r.Close() // the same pool on PostgreSQL; closing it twice is harmless
 	f := &floor{org: *org, key: *key}
 	if f.write, err = queries.Prepare(ctx, w); err != nil {
 		return err
@@ -80,7 +82,17 @@ func run() error {
 // open makes the pools keyport makes (package database): one writer connection, a reader
 // pool of max(4, 2×CPUs), and the same pragmas in the connection string. The file must
 // already hold keyport's schema; the floor runs no migrations.
+//
+// With a postgres:// URL (bench/pg) it is the pool keyport makes there, through package
+// database: pgx's driver, one pool for reads and writes.
 func open(path string) (w, r *sql.DB, err error) {
+	if database.EngineOf(path) == database.Postgres {
+		db, err := database.Open(context.Background(), path, migrations.All())
+		if err != nil {
+			return nil, nil, err
+		}
+		return db.Write, db.Read, nil
+	}
 	const pragmas = "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=5000&_synchronous=NORMAL&_txlock=immediate"
 	if w, err = sql.Open("sqlite3", "file:"+path+"?"+pragmas); err != nil {
 		return nil, nil, err
