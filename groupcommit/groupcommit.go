@@ -54,6 +54,7 @@ type Committer struct {
 	mu      sync.RWMutex // held for reading while sending on jobs; Close takes it to close jobs
 	closed  bool
 	stopped chan struct{}
+	txOpts  *sql.TxOptions // nil: the driver's default
 }
 
 type job struct {
@@ -66,16 +67,25 @@ type job struct {
 // New starts a committer on db with q prepared on it. observe, if set, is called with
 // the number of jobs in each transaction that commits.
 func New(db *sql.DB, q *queries.Queries, observe func(size int)) *Committer {
-	return NewParallel(db, q, observe, 1)
+	return newCommitter(db, q, observe, 1)
 }
 
-// NewParallel is New with loops batches committing at once, each on a connection of its
-// own: for PostgreSQL, where writers do not queue for one lock, so a single loop would
-// leave the pool idle while it waits for each commit. On SQLite use New.
+// NewParallel is New for PostgreSQL: loops batches commit at once, each on a connection
+// of its own (one loop would leave the pool idle while it waits for each commit), in
+// SERIALIZABLE transactions. The writes' rules (the last owner, a key's state) read
+// before they write, which SQLite's single writer makes safe; on PostgreSQL, with other
+// batches and other replicas writing at the same time, SERIALIZABLE keeps it so: a batch
+// that would break it fails with a serialization error and runs again (run).
 func NewParallel(db *sql.DB, q *queries.Queries, observe func(size int), loops int) *Committer {
+	c := newCommitter(db, q, observe, max(loops, 1))
+	c.txOpts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	return c
+}
+
+func newCommitter(db *sql.DB, q *queries.Queries, observe func(size int), loops int) *Committer {
 	c := &Committer{db: db, q: q, observe: observe, jobs: make(chan *job, MaxBatch), stopped: make(chan struct{})}
 	var wg sync.WaitGroup
-	for range max(loops, 1) {
+	for range loops {
 		wg.Go(c.loop)
 	}
 	go func() {
@@ -198,7 +208,7 @@ func (c *Committer) try(jobs []*job) (int, error) {
 		}
 		return -1, nil
 	}
-	tx, err := c.db.BeginTx(context.Background(), nil)
+	tx, err := c.db.BeginTx(context.Background(), c.txOpts)
 	if err != nil {
 		return -1, err
 	}
