@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"keyport/apikey"
+	"keyport/database"
 	"keyport/keyauth"
 	"keyport/queries"
 	"keyport/testapp"
@@ -192,16 +193,16 @@ func TestFilterIssuedDuringRebuilds(t *testing.T) {
 func TestWithoutFilter(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
-	read, err := sql.Open("sqlite3", "file:"+f.db.Path()+"?_query_only=true")
+	db, err := database.Open(ctx, f.db.Path(), testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := keyauth.NewVerifier(queries.New(read))
+	v := keyauth.NewVerifier(queries.New(db.Read))
 	v.WithoutFilter()
 	if err := v.CheckEpoch(ctx); err != nil {
 		t.Fatal(err)
 	}
-	read.Close()
+	db.Close()
 	if _, err := v.Verify(ctx, unknownKey(t), now); err == nil || errors.Is(err, keyauth.ErrInvalid) {
 		t.Errorf("unknown key without the filter, database closed: %v, want the database's error", err)
 	}
