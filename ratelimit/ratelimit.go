@@ -86,9 +86,6 @@ func New(limit int, period time.Duration, maxEntries int) *Limiter {
 	return l
 }
 
-// Limit is the number of requests allowed per period.
-func (l *Limiter) Limit() int { return l.limit }
-
 // Allow records a request by key at now and reports whether it is within the limit. A
 // refused request uses no capacity.
 func (l *Limiter) Allow(key string, now time.Time) Decision {
