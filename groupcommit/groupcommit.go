@@ -32,9 +32,6 @@ import (
 // wait of the jobs queued behind it, stay short.
 const MaxBatch = 128
 
-// maxRetries bounds how often one batch runs again after a retryable failure.
-const maxRetries = 5
-
 // ErrClosed is returned by Do after Close.
 var ErrClosed = errors.New("groupcommit: closed")
 
@@ -176,15 +173,15 @@ func (c *Committer) run(batch []*job) {
 		}
 		pending = append(pending, j)
 	}
-	retries := 0
 	for len(pending) > 0 {
-		failed, err := c.try(pending)
 		// On PostgreSQL a deadlock or serialization failure with another replica's
 		// transaction is no job's fault: the whole batch runs again.
-		if database.IsRetryable(err) && retries < maxRetries {
-			retries++
-			continue
-		}
+		var failed int
+		err := database.Retry(context.Background(), func() error {
+			var err error
+			failed, err = c.try(pending)
+			return err
+		})
 		if failed < 0 {
 			if err == nil && c.observe != nil {
 				c.observe(len(pending))
