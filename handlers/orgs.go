@@ -39,11 +39,16 @@ func (s *Server) orgsPage(c echo.Context) error {
 }
 
 func (s *Server) renderOrgs(c echo.Context, status int, p OrgsPage) error {
-	orgs, err := s.userOrgs(c)
-	if err != nil {
-		return err
-	}
 	m := memberFrom(c)
+	// loadMember has already read the list for a full GET page's header (and a POST,
+	// which may have changed it, leaves it nil).
+	orgs := m.Orgs
+	if orgs == nil {
+		var err error
+		if orgs, err = s.userOrgs(c); err != nil {
+			return err
+		}
+	}
 	p.Layout, p.Orgs = s.layout(c, "Organizations", "orgs"), orgs
 	p.CanRename = m.OrgID != "" && m.Can(team.ManageOwners)
 	if p.Rename == "" {
