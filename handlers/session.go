@@ -29,56 +29,38 @@ const (
 func (s *Server) loadMember(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		id, err := s.sessionUser(ctx)
+		sid := s.Sessions.GetString(ctx, sessionID)
+		if sid == "" {
+			return next(c)
+		}
+		// The session row and the role are read from the database on every request (in
+		// one query), never kept in the session, so a sign-out elsewhere, a removal or a
+		// role change applies to every session at once.
+		current := s.Sessions.GetString(ctx, sessionOrgID)
+		m, err := s.Read.GetSignedInMember(ctx, queries.GetSignedInMemberParams{ID: sid, OrgID: current})
+		if errors.Is(err, errNoRows) {
+			return next(c) // the session was ended
+		}
 		if err != nil {
 			return err
 		}
-		if id == "" {
+		// OrgID is "" when they are in no organization (they left or were removed from all).
+		member := &Member{UserID: m.UserID, Email: m.Email, OrgID: m.OrgID.String, OrgName: m.OrgName.String, Role: team.Role(m.Role.String)}
+		c.Set(memberKey, member)
+		if member.OrgID == "" {
 			return next(c)
 		}
-		// The role is read from the database on every request, never kept in the
-		// session, so a removal or a role change applies to every session at once.
-		current := s.Sessions.GetString(ctx, sessionOrgID)
-		m, err := s.Read.GetSessionMember(ctx, queries.GetSessionMemberParams{UserID: id, OrgID: current})
-		switch {
-		case err == nil:
-			member := &Member{UserID: m.UserID, Email: m.Email, OrgID: m.OrgID, OrgName: m.OrgName, Role: team.Role(m.Role)}
-			c.Set(memberKey, member)
-			if m.OrgID != current {
-				s.Sessions.Put(ctx, sessionOrgID, m.OrgID)
-			}
-			// The header's organization switcher; htmx fragments have no header.
-			if !isHTMX(c) && c.Request().Method == http.MethodGet {
-				if member.Orgs, err = s.userOrgs(c); err != nil {
-					return err
-				}
-			}
-		case errors.Is(err, errNoRows):
-			// Signed in but in no organization (they left or were removed from all).
-			u, err := s.Read.GetUser(ctx, id)
-			if err == nil {
-				c.Set(memberKey, &Member{UserID: u.ID, Email: u.Email})
-			} else if !errors.Is(err, errNoRows) {
+		if member.OrgID != current {
+			s.Sessions.Put(ctx, sessionOrgID, member.OrgID)
+		}
+		// The header's organization switcher; htmx fragments have no header.
+		if !isHTMX(c) && c.Request().Method == http.MethodGet {
+			if member.Orgs, err = s.userOrgs(c); err != nil {
 				return err
 			}
-		default:
-			return err
 		}
 		return next(c)
 	}
-}
-
-// sessionUser is the user the session is signed in as, "" when it is not (or no longer).
-func (s *Server) sessionUser(ctx context.Context) (string, error) {
-	sid := s.Sessions.GetString(ctx, sessionID)
-	if sid == "" {
-		return "", nil
-	}
-	id, err := s.Read.GetUserSession(ctx, sid)
-	if errors.Is(err, errNoRows) {
-		return "", nil
-	}
-	return id, err
 }
 
 // requireOrg sends a member who is in no organization to the organizations page, where

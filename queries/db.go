@@ -126,6 +126,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getSessionMemberStmt, err = db.PrepareContext(ctx, getSessionMember); err != nil {
 		return nil, fmt.Errorf("error preparing query GetSessionMember: %w", err)
 	}
+	if q.getSignedInMemberStmt, err = db.PrepareContext(ctx, getSignedInMember); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSignedInMember: %w", err)
+	}
 	if q.getThrottleStmt, err = db.PrepareContext(ctx, getThrottle); err != nil {
 		return nil, fmt.Errorf("error preparing query GetThrottle: %w", err)
 	}
@@ -134,9 +137,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
-	}
-	if q.getUserSessionStmt, err = db.PrepareContext(ctx, getUserSession); err != nil {
-		return nil, fmt.Errorf("error preparing query GetUserSession: %w", err)
 	}
 	if q.listAPIKeyHashesStmt, err = db.PrepareContext(ctx, listAPIKeyHashes); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAPIKeyHashes: %w", err)
@@ -406,6 +406,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getSessionMemberStmt: %w", cerr)
 		}
 	}
+	if q.getSignedInMemberStmt != nil {
+		if cerr := q.getSignedInMemberStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSignedInMemberStmt: %w", cerr)
+		}
+	}
 	if q.getThrottleStmt != nil {
 		if cerr := q.getThrottleStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getThrottleStmt: %w", cerr)
@@ -419,11 +424,6 @@ func (q *Queries) Close() error {
 	if q.getUserByEmailStmt != nil {
 		if cerr := q.getUserByEmailStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserByEmailStmt: %w", cerr)
-		}
-	}
-	if q.getUserSessionStmt != nil {
-		if cerr := q.getUserSessionStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing getUserSessionStmt: %w", cerr)
 		}
 	}
 	if q.listAPIKeyHashesStmt != nil {
@@ -654,10 +654,10 @@ type Queries struct {
 	getOrganizationStmt          *sql.Stmt
 	getProductStmt               *sql.Stmt
 	getSessionMemberStmt         *sql.Stmt
+	getSignedInMemberStmt        *sql.Stmt
 	getThrottleStmt              *sql.Stmt
 	getUserStmt                  *sql.Stmt
 	getUserByEmailStmt           *sql.Stmt
-	getUserSessionStmt           *sql.Stmt
 	listAPIKeyHashesStmt         *sql.Stmt
 	listAPIKeyHashesSinceStmt    *sql.Stmt
 	listAPIKeysStmt              *sql.Stmt
@@ -729,10 +729,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getOrganizationStmt:          q.getOrganizationStmt,
 		getProductStmt:               q.getProductStmt,
 		getSessionMemberStmt:         q.getSessionMemberStmt,
+		getSignedInMemberStmt:        q.getSignedInMemberStmt,
 		getThrottleStmt:              q.getThrottleStmt,
 		getUserStmt:                  q.getUserStmt,
 		getUserByEmailStmt:           q.getUserByEmailStmt,
-		getUserSessionStmt:           q.getUserSessionStmt,
 		listAPIKeyHashesStmt:         q.listAPIKeyHashesStmt,
 		listAPIKeyHashesSinceStmt:    q.listAPIKeyHashesSinceStmt,
 		listAPIKeysStmt:              q.listAPIKeysStmt,

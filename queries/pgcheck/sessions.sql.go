@@ -7,6 +7,7 @@ package pgcheck
 
 import (
 	"context"
+	"database/sql"
 )
 
 const countUserSessions = `-- name: CountUserSessions :one
@@ -72,15 +73,48 @@ func (q *Queries) DeleteUserSessionsExcept(ctx context.Context, arg DeleteUserSe
 	return result.RowsAffected()
 }
 
-const getUserSession = `-- name: GetUserSession :one
-SELECT user_id FROM user_sessions WHERE id = $1
+const getSignedInMember = `-- name: GetSignedInMember :one
+SELECT users.id AS user_id, users.email, memberships.org_id, organizations.name AS org_name, memberships.role,
+       CASE WHEN memberships.org_id = $1 THEN 0 ELSE 1 END AS other
+FROM user_sessions
+JOIN users ON users.id = user_sessions.user_id
+LEFT JOIN memberships ON memberships.user_id = users.id
+LEFT JOIN organizations ON organizations.id = memberships.org_id
+WHERE user_sessions.id = $2
+ORDER BY other, memberships.created_at, memberships.org_id
+LIMIT 1
 `
 
-func (q *Queries) GetUserSession(ctx context.Context, id string) (string, error) {
-	row := q.db.QueryRowContext(ctx, getUserSession, id)
-	var user_id string
-	err := row.Scan(&user_id)
-	return user_id, err
+type GetSignedInMemberParams struct {
+	OrgID string
+	ID    string
+}
+
+type GetSignedInMemberRow struct {
+	UserID  string
+	Email   string
+	OrgID   sql.NullString
+	OrgName sql.NullString
+	Role    sql.NullString
+	Other   int32
+}
+
+// The user session id is signed in as, in the organization the session prefers (org_id)
+// or, if they are no longer a member there, in the one they joined first; org_id,
+// org_name and role are NULL when they are in none. One read on every dashboard request,
+// so an ended session, a removal or a role change applies to the next one.
+func (q *Queries) GetSignedInMember(ctx context.Context, arg GetSignedInMemberParams) (GetSignedInMemberRow, error) {
+	row := q.db.QueryRowContext(ctx, getSignedInMember, arg.OrgID, arg.ID)
+	var i GetSignedInMemberRow
+	err := row.Scan(
+		&i.UserID,
+		&i.Email,
+		&i.OrgID,
+		&i.OrgName,
+		&i.Role,
+		&i.Other,
+	)
+	return i, err
 }
 
 const setPasswordHash = `-- name: SetPasswordHash :exec
