@@ -14,10 +14,9 @@ build:
 generate:
 	go tool sqlc generate
 
-# Load benchmark: keyport vs a bare net/http + SQLite floor, under wrk (apt-get install wrk),
-# then keyport on PostgreSQL vs a pgx INSERT floor on one throwaway cluster (bench/pg).
+# Load benchmark: keyport vs bare net/http floors, under wrk (apt-get install wrk), on SQLite
+# and, when PostgreSQL is installed, on a throwaway cluster (bench/run, docs/PERFORMANCE.md).
 # Seeded databases are cached in bench/results/seed. Pass flags with ARGS, e.g.
-# make bench ARGS='-repeat 3' or ARGS='-datasets 1k -d 5s'.
+# make bench ARGS='-repeat 3' or ARGS='-datasets 1k -d 5s' or ARGS='-engines postgres'.
 bench:
 	go run ./bench/run $(ARGS)
-	@if scripts/pgcluster found; then go run ./bench/pg; else echo "bench: no PostgreSQL rows (PostgreSQL not installed)"; fi

@@ -4,6 +4,10 @@
 // columns per request, through Exec: the statement runs to its end in autocommit mode,
 // so SQLite's WAL auto-checkpoint runs as it does in any real server. No keys, no
 // framework, no logging, no metrics, no second index, no foreign keys.
+//
+// With a postgres:// URL it is the same on PostgreSQL through pgx itself (no
+// database/sql): a pool as large as keyport's, and one INSERT … RETURNING into a table of
+// the three columns and an identity key, in autocommit.
 package main
 
 import (
@@ -22,7 +26,10 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"keyport/bench/serve"
+	"keyport/database"
 )
 
 func main() {
@@ -40,6 +47,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if database.EngineOf(*dbPath) == database.Postgres {
+		return runPostgres(ctx, *addr, *pprofAddr, *dbPath)
+	}
 	db, err := sql.Open("sqlite3", "file:"+*dbPath+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000")
 	if err != nil {
 		return err
@@ -60,12 +70,8 @@ func run() error {
 
 	mux := serve.Mux()
 	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Name  string  `json:"name"`
-			Price float64 `json:"price"`
-		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || in.Name == "" || in.Price <= 0 {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		in, ok := decode(w, r)
+		if !ok {
 			return
 		}
 		now := time.Now().UnixMilli()
@@ -75,15 +81,68 @@ func run() error {
 			return
 		}
 		id, _ := res.LastInsertId()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(struct {
-			ID        int64       `json:"id"`
-			Name      string      `json:"name"`
-			Price     json.Number `json:"price"`
-			CreatedAt string      `json:"createdAt"`
-		}{id, in.Name, json.Number(strconv.FormatFloat(in.Price, 'f', -1, 64)),
-			time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")})
+		created(w, id, in.Name, in.Price, now)
 	})
 	return serve.Run(ctx, *addr, *pprofAddr, mux)
+}
+
+type item struct {
+	Name  string  `json:"name"`
+	Price float64 `json:"price"`
+}
+
+// decode reads the request's item, or answers 400 and returns false.
+func decode(w http.ResponseWriter, r *http.Request) (item, bool) {
+	var in item
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || in.Name == "" || in.Price <= 0 {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return in, false
+	}
+	return in, true
+}
+
+func created(w http.ResponseWriter, id int64, name string, price float64, now int64) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(struct {
+		ID        int64       `json:"id"`
+		Name      string      `json:"name"`
+		Price     json.Number `json:"price"`
+		CreatedAt string      `json:"createdAt"`
+	}{id, name, json.Number(strconv.FormatFloat(price, 'f', -1, 64)),
+		time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")})
+}
+
+func runPostgres(ctx context.Context, addr, pprofAddr, url string) error {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	cfg.MaxConns = int32(database.DefaultPoolSize())
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bare_items (
+		id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		name TEXT NOT NULL, price_cents BIGINT NOT NULL, created_at BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	mux := serve.Mux()
+	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) {
+		in, ok := decode(w, r)
+		if !ok {
+			return
+		}
+		now := time.Now().UnixMilli()
+		var id int64
+		if err := pool.QueryRow(r.Context(), "INSERT INTO bare_items (name, price_cents, created_at) VALUES ($1, $2, $3) RETURNING id",
+			in.Name, int64(math.Round(in.Price*100)), now).Scan(&id); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		created(w, id, in.Name, in.Price, now)
+	})
+	return serve.Run(ctx, addr, pprofAddr, mux)
 }

@@ -83,7 +83,7 @@ func run() error {
 // pool of max(4, 2×CPUs), and the same pragmas in the connection string. The file must
 // already hold keyport's schema; the floor runs no migrations.
 //
-// With a postgres:// URL (bench/pg) it is the pool keyport makes there, through package
+// With a postgres:// URL (bench/run's PostgreSQL rows) it is the pool keyport makes there, through package
 // database: pgx's driver, one pool for reads and writes.
 func open(path string) (w, r *sql.DB, err error) {
 	if database.EngineOf(path) == database.Postgres {

@@ -1,8 +1,10 @@
 // Command run is keyport's load benchmark (`make bench`). It builds keyport and the floor
-// server (bench/floor), seeds databases (cached between runs), then for each dataset
-// starts both on loopback and runs wrk against them scenario by scenario, keyport and
-// floor interleaved, and prints one table of requests/s, p50, p99 and peak RSS with each
-// keyport figure as a ratio to its baseline from the same run.
+// servers (bench/floor, bench/bare), seeds databases (cached between runs), then for each
+// dataset starts them on loopback and runs wrk against them scenario by scenario, keyport
+// and its baselines interleaved, and prints one table of requests/s, p50, p99, CPU per
+// request and peak RSS with each keyport figure as a ratio to its baseline from the same
+// run. Every dataset runs on SQLite, then, when PostgreSQL is installed, again on a
+// throwaway PostgreSQL cluster (scripts/pgcluster) that keyport and the floors share.
 package main
 
 import (
@@ -45,6 +47,8 @@ type config struct {
 	conns, threads    int
 	repeat, rounds    int
 	datasets, only    string
+	engines           string
+	pgDurable         bool
 	profile           bool
 	rateLimit         string
 	unknownKeys       int
@@ -63,6 +67,8 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 2, "split each row's measured time into this many turns, taken in ABBA order with the rows it is compared to")
 	flag.IntVar(&c.repeat, "repeat", 1, "run everything this many times and report the spread")
 	flag.StringVar(&c.datasets, "datasets", "1k,1m", "datasets to run, comma-separated")
+	flag.StringVar(&c.engines, "engines", "sqlite,postgres", "engines to run every dataset on, comma-separated (postgres is skipped when PostgreSQL is not installed)")
+	flag.BoolVar(&c.pgDurable, "pg-durable", false, "run the PostgreSQL cluster with PostgreSQL's default durability (fsync, synchronous_commit) instead of without it, as the tests do")
 	flag.StringVar(&c.only, "only", "", "run only the groups of rows with a scenario whose name contains this")
 	flag.BoolVar(&c.profile, "pprof", false, "run keyport (bench/pprof) and the floor with a pprof listener and save a CPU profile of every run")
 	flag.StringVar(&c.rateLimit, "key-rate-limit", "100000000", "keyport's per-key limit (requests a minute): on, but too high to trigger")
@@ -111,6 +117,7 @@ func run(ctx context.Context, c *config) error {
 		return err
 	}
 
+	engines := strings.Split(c.engines, ",")
 	var manifests []seed.Manifest
 	for _, spec := range datasets {
 		if !slices.Contains(strings.Split(c.datasets, ","), spec.Name) {
@@ -124,13 +131,32 @@ func run(ctx context.Context, c *config) error {
 		logf("seeded %s in %s", spec.Name, m.Took.Round(time.Second))
 		manifests = append(manifests, m)
 	}
+	var sets []dataset
+	if slices.Contains(engines, sqlite) {
+		for _, m := range manifests {
+			sets = append(sets, dataset{engine: sqlite, m: m})
+		}
+	}
+	if slices.Contains(engines, postgres) {
+		if exec.Command(filepath.Join(c.root, "scripts", "pgcluster"), "found").Run() != nil {
+			logf("no PostgreSQL rows: PostgreSQL is not installed")
+			manifests = nil
+		}
+		for _, m := range manifests {
+			data, err := pgSeed(ctx, c, m)
+			if err != nil {
+				return fmt.Errorf("seed %s on PostgreSQL: %w", m.Spec.Name, err)
+			}
+			sets = append(sets, dataset{engine: postgres, m: m, pgData: data})
+		}
+	}
 
 	var all [][]result
 	for rep := range c.repeat {
 		var results []result
-		for _, m := range manifests {
-			logf("run %d/%d, dataset %s", rep+1, c.repeat, m.Spec.Name)
-			rs, err := runDataset(ctx, c, m, unknown, badsum)
+		for _, ds := range sets {
+			logf("run %d/%d, dataset %s on %s", rep+1, c.repeat, ds.m.Spec.Name, ds.engine)
+			rs, err := runDataset(ctx, c, ds, unknown, badsum)
 			if err != nil {
 				return err
 			}
@@ -175,6 +201,7 @@ type ref struct{ scenario, server string }
 
 // result is one row's measurement, merged over its rounds.
 type result struct {
+	Engine                    string // sqlite or postgres
 	Dataset, Scenario, Server string
 	Baseline                  *Ref `json:",omitempty"`
 	Requests                  int
@@ -182,8 +209,10 @@ type result struct {
 	P50, P99                  time.Duration
 	RSSKiB                    int64 // VmHWM of the server after the row's last round
 	// CPUPerReq is the server's own CPU time (user + system) per request: unlike
-	// requests/s it hardly moves with what else the machine is running.
-	CPUPerReq time.Duration
+	// requests/s it hardly moves with what else the machine is running. On PostgreSQL it
+	// includes the cluster's (DBCPUPerReq), which serves one server at a time.
+	CPUPerReq   time.Duration
+	DBCPUPerReq time.Duration `json:",omitempty"`
 	// WritesPerCommit is keyport's mean group commit batch during the row: writes per
 	// transaction (0 when it committed none).
 	WritesPerCommit float64 `json:",omitempty"`
@@ -260,16 +289,43 @@ func groups(m seed.Manifest, rootKey, unknown, badsum, dashCookie string) [][]ro
 	return gs
 }
 
-func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum string) ([]result, error) {
+// The engines a dataset runs on.
+const (
+	sqlite   = "sqlite"
+	postgres = "postgres"
+)
+
+// dataset is a seeded dataset on one engine.
+type dataset struct {
+	engine string
+	m      seed.Manifest
+	pgData string // PostgreSQL: the cached data directory of a stopped cluster holding it
+}
+
+func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum string) ([]result, error) {
+	m := ds.m
 	work := filepath.Join(c.out, "work-"+m.Spec.Name)
+	if ds.engine != sqlite {
+		work += "-" + ds.engine
+	}
 	if err := os.RemoveAll(work); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
-	db := filepath.Join(work, "keyport.db")
-	if err := copyFile(m.DB, db); err != nil {
+	// Every server uses one database: a copy of the seeded file, or a cluster started on
+	// a copy of the seeded data directory, so each run starts from the same data.
+	db, bareDB := filepath.Join(work, "keyport.db"), filepath.Join(work, "bare.db")
+	var cluster *pgCluster
+	if ds.engine == postgres {
+		var err error
+		if cluster, err = startCluster(c, ds.pgData, c.pgDurable); err != nil {
+			return nil, err
+		}
+		defer cluster.stop()
+		db, bareDB = cluster.url(pgDatabase), cluster.url(pgDatabase)
+	} else if err := copyFile(m.DB, db); err != nil {
 		return nil, err
 	}
 
@@ -286,7 +342,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 		{noUsage, c.keyport, "/healthz", []string{"serve", "-db", db},
 			[]string{"KEYPORT_KEY_RATE_LIMIT=" + c.rateLimit, "KEYPORT_BENCH_ROOT=" + c.root, "KEYPORT_KEY_USAGE=false"}},
 		{"floor", c.floorBin, "/nowork", []string{"-db", db, "-org", m.OrgID, "-key", m.KeyID}, nil},
-		{"bare", c.bareBin, "/nowork", []string{"-db", filepath.Join(work, "bare.db")}, nil},
+		{"bare", c.bareBin, "/nowork", []string{"-db", bareDB}, nil},
 	}
 	servers := map[string]server{}
 	for _, sp := range specs {
@@ -302,7 +358,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 			return nil, err
 		}
 		defer p.stop()
-		servers[sp.name] = server{p, "http://" + addr, pprof, sp.bin == c.keyport}
+		servers[sp.name] = server{p, "http://" + addr, pprof, sp.bin == c.keyport, cluster}
 	}
 	for _, sp := range specs {
 		if err := waitUp(ctx, servers[sp.name].base+sp.health); err != nil {
@@ -351,7 +407,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 				if c.profile {
 					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), slug(r.t.server), round))
 				}
-				cpu0, err := srv.p.cpuTime()
+				cpu0, db0, err := srv.cpuTime()
 				if err != nil {
 					return nil, err
 				}
@@ -360,11 +416,11 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 				if err != nil {
 					return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
 				}
-				cpu1, err := srv.p.cpuTime()
+				cpu1, db1, err := srv.cpuTime()
 				if err != nil {
 					return nil, err
 				}
-				w.cpu = cpu1 - cpu0
+				w.cpu, w.dbCPU = cpu1-cpu0+db1-db0, db1-db0
 				b1 := srv.batches()
 				w.commits, w.writes = b1.commits-b0.commits, b1.writes-b0.writes
 				runs[i] = append(runs[i], w)
@@ -372,7 +428,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 		}
 		for i, r := range g {
 			res := merge(runs[i], r.t.status)
-			res.Dataset, res.Scenario, res.Server = m.Spec.Name, r.scenario, r.t.server
+			res.Engine, res.Dataset, res.Scenario, res.Server = ds.engine, m.Spec.Name, r.scenario, r.t.server
 			if r.base != nil {
 				res.Baseline = &Ref{r.base.scenario, r.base.server}
 			}
@@ -380,7 +436,7 @@ func runDataset(ctx context.Context, c *config, m seed.Manifest, unknown, badsum
 			if res.RSSKiB, err = servers[r.t.server].p.peakRSS(); err != nil {
 				return nil, err
 			}
-			logf("  %-28s %-7s %8.0f req/s  p50 %-9s p99 %-9s cpu/req %-7s rss %3d MiB %s", res.Scenario, res.Server, res.RPS,
+			logf("  %-8s %-28s %-7s %8.0f req/s  p50 %-9s p99 %-9s cpu/req %-7s rss %3d MiB %s", ds.engine, res.Scenario, res.Server, res.RPS,
 				res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.CPUPerReq.Round(time.Microsecond), res.RSSKiB>>10, res.Note)
 			results = append(results, res)
 		}
@@ -393,6 +449,17 @@ type server struct {
 	p           *proc
 	base, pprof string // its URL, and its pprof listener's address
 	keyport     bool
+	cluster     *pgCluster // the PostgreSQL cluster it uses, or nil
+}
+
+// cpuTime is the CPU time the server has used so far, counting its cluster's: then
+// the part that was the cluster's.
+func (s server) cpuTime() (total, db time.Duration, err error) {
+	if total, err = s.p.cpuTime(); err != nil || s.cluster == nil {
+		return total, 0, err
+	}
+	db, err = s.cluster.cpuTime()
+	return total + db, db, err
 }
 
 // batchCount is what a keyport's keyport_write_batch_size histogram says so far.
@@ -436,7 +503,8 @@ type wrkRun struct {
 	MinUS       float64       `json:"min_us"`
 	MaxUS       float64       `json:"max_us"`
 	QuantilesUS []float64     `json:"quantiles_us"`
-	cpu         time.Duration // the server's CPU time during the run
+	cpu         time.Duration // the server's CPU time during the run (with its cluster's)
+	dbCPU       time.Duration // its cluster's part of it
 	// keyport's group commit during the run: transactions, and writes in them
 	commits, writes float64
 }
@@ -471,10 +539,11 @@ func merge(runs []wrkRun, status int) result {
 	var r result
 	var us int64
 	var bad, sock int
-	var cpu time.Duration
+	var cpu, dbCPU time.Duration
 	var commits, writes float64
 	for _, w := range runs {
 		cpu += w.cpu
+		dbCPU += w.dbCPU
 		commits += w.commits
 		writes += w.writes
 		r.Requests += w.Requests
@@ -494,6 +563,7 @@ func merge(runs []wrkRun, status int) result {
 	}
 	if r.Requests > 0 {
 		r.CPUPerReq = cpu / time.Duration(r.Requests)
+		r.DBCPUPerReq = dbCPU / time.Duration(r.Requests)
 	}
 	r.P50 = time.Duration(pooledQuantile(runs, 50) * float64(time.Microsecond))
 	r.P99 = time.Duration(pooledQuantile(runs, 99) * float64(time.Microsecond))
@@ -765,27 +835,41 @@ func (p *proc) peakRSS() (int64, error) {
 
 // cpuTime reads the user and system time the process has used so far.
 func (p *proc) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	st, err := readStat(p.cmd.Process.Pid)
+	return st.cpu, err
+}
+
+// procStat is what bench/run reads of /proc/PID/stat.
+type procStat struct {
+	ppid int
+	// cpu is user + system time; children is what the children it has waited for used.
+	cpu, children time.Duration
+}
+
+func readStat(pid int) (procStat, error) {
+	var st procStat
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return st, err
 	}
 	// Fields after the command name, which is in parentheses and may hold spaces:
-	// state is the first, utime the 12th and stime the 13th.
+	// state is the first, ppid the 2nd, utime the 12th, stime the 13th, cutime and
+	// cstime the 14th and 15th.
 	_, rest, ok := strings.Cut(string(b), ") ")
 	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0, fmt.Errorf("unexpected /proc stat: %.100s", b)
+	if !ok || len(f) < 15 {
+		return st, fmt.Errorf("unexpected /proc stat: %.100s", b)
 	}
-	var ticks int64
-	for _, s := range f[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, err
+	var n [15]int64
+	for _, i := range []int{1, 11, 12, 13, 14} {
+		if n[i], err = strconv.ParseInt(f[i], 10, 64); err != nil {
+			return st, err
 		}
-		ticks += n
 	}
 	// USER_HZ is 100 on Linux for every architecture Go supports.
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	tick := func(t int64) time.Duration { return time.Duration(t) * 10 * time.Millisecond }
+	st.ppid, st.cpu, st.children = int(n[1]), tick(n[11]+n[12]), tick(n[13]+n[14])
+	return st, nil
 }
 
 func (p *proc) stop() {

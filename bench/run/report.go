@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,7 +20,7 @@ func baselineOf(rs []result, r result) (result, bool) {
 		return result{}, false
 	}
 	for _, b := range rs {
-		if b.Dataset == r.Dataset && b.Scenario == r.Baseline.Scenario && b.Server == r.Baseline.Server {
+		if b.Engine == r.Engine && b.Dataset == r.Dataset && b.Scenario == r.Baseline.Scenario && b.Server == r.Baseline.Server {
 			return b, true
 		}
 	}
@@ -67,19 +68,44 @@ func printTable(w io.Writer, rs []result) {
 			batch = fmt.Sprintf("%.1f", r.WritesPerCommit)
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %s | %s | %.0f µs | %d MiB | %s | %s | %s%s |\n",
-			r.Dataset, r.Scenario, r.Server, r.RPS, ms(r.P50), ms(r.P99), float64(r.CPUPerReq)/float64(time.Microsecond), r.RSSKiB>>10,
+			data(r), r.Scenario, r.Server, r.RPS, ms(r.P50), ms(r.P99), float64(r.CPUPerReq)/float64(time.Microsecond), r.RSSKiB>>10,
 			batch, strings.Join(cols, " | "), base, note)
 	}
 }
 
-// printScale compares each keyport row of the largest dataset with the same row of the
-// smallest: raw figures, and the ratio to the baseline, which cancels most of the drift
-// in machine load between the two datasets' runs.
-func printScale(w io.Writer, rs []result) {
-	if len(rs) == 0 {
-		return
+// data is the table's data column: the dataset, and the engine when it is not SQLite.
+func data(r result) string {
+	if r.Engine == postgres {
+		return r.Dataset + " pg"
 	}
-	small, large := rs[0].Dataset, rs[len(rs)-1].Dataset
+	return r.Dataset
+}
+
+// printScale compares, engine by engine, each keyport row of the largest dataset with
+// the same row of the smallest: raw figures, and the ratio to the baseline, which cancels
+// most of the drift in machine load between the two datasets' runs.
+func printScale(w io.Writer, rs []result) {
+	var engines []string
+	for _, r := range rs {
+		if !slices.Contains(engines, r.Engine) {
+			engines = append(engines, r.Engine)
+		}
+	}
+	for _, e := range engines {
+		printEngineScale(w, rs, e)
+	}
+}
+
+func printEngineScale(w io.Writer, rs []result, engine string) {
+	var small, large string
+	for _, r := range rs {
+		if r.Engine == engine {
+			if small == "" {
+				small = data(r)
+			}
+			large = data(r)
+		}
+	}
 	if small == large {
 		return
 	}
@@ -87,11 +113,11 @@ func printScale(w io.Writer, rs []result) {
 	fmt.Fprintln(w, "| scenario | req/s | p50 | p99 | CPU/req | ×req/s vs baseline | ×p99 vs baseline |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|")
 	for _, l := range rs {
-		if l.Dataset != large || l.Server != "keyport" {
+		if data(l) != large || l.Server != "keyport" {
 			continue
 		}
 		for _, s := range rs {
-			if s.Dataset != small || s.Server != "keyport" || s.Scenario != l.Scenario {
+			if data(s) != small || s.Server != "keyport" || s.Scenario != l.Scenario {
 				continue
 			}
 			xl, xs := ratioOf(rs, l), ratioOf(rs, s)
@@ -118,7 +144,7 @@ func printSpread(w io.Writer, runs [][]result) {
 		var rps, xr, xp, xc, rss, batch span
 		for _, run := range runs {
 			for _, o := range run {
-				if o.Dataset == r.Dataset && o.Scenario == r.Scenario && o.Server == r.Server {
+				if o.Engine == r.Engine && o.Dataset == r.Dataset && o.Scenario == r.Scenario && o.Server == r.Server {
 					rps.add(o.RPS)
 					rss.add(float64(o.RSSKiB >> 10))
 					if o.WritesPerCommit > 0 {
@@ -132,7 +158,7 @@ func printSpread(w io.Writer, runs [][]result) {
 				}
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s MiB | %s |\n", r.Dataset, r.Scenario, rps.format("%.0f"),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s MiB | %s |\n", data(r), r.Scenario, rps.format("%.0f"),
 			xr.format("%.2f"), xp.format("%.2f"), xc.format("%.2f"), rss.format("%.0f"), batch.format("%.1f"))
 	}
 }
