@@ -16,6 +16,7 @@ import (
 	"keyport/app"
 	"keyport/database"
 	"keyport/handlers"
+	"keyport/logging"
 )
 
 func serve(ctx context.Context, env Env, args []string) error {
@@ -79,9 +80,9 @@ func logDB(dsn string) string {
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
+		return slog.New(logging.NewText(w, nil)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
+		return slog.New(logging.NewJSON(w, nil)), nil
 	}
 	return nil, fmt.Errorf("%w: -log-format must be text or json, not %q", errUsage, format)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"keyport/database"
+	"keyport/logging"
 )
 
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -71,7 +72,8 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		d := time.Since(start)
+		end := time.Now()
+		d := end.Sub(start)
 		status := c.Response().Status
 		route := c.Path()
 		// The router's own 404 leaves the nearest partial match in c.Path(); label it
@@ -86,27 +88,21 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			s.Metrics.DBError()
 		}
 
-		attrs := []slog.Attr{
-			slog.String("method", req.Method),
-			slog.String("route", route),
-			slog.Int("status", status),
-			slog.Duration("duration", d),
-			slog.String("request_id", id),
+		line := logging.Request{
+			Time: end, Level: slog.LevelInfo,
+			Method: req.Method, Route: route, Status: status, Duration: d, ID: id,
 		}
-		level := slog.LevelInfo
 		if status >= 500 {
-			level = slog.LevelError
-			if err != nil {
-				// Error texts come from our code, the database driver or a panic value,
-				// never from request headers or bodies.
-				attrs = append(attrs, slog.String("error", err.Error()))
-			}
+			line.Level = slog.LevelError
+			// Error texts come from our code, the database driver or a panic value, never
+			// from request headers or bodies.
+			line.Err = err
 			var p *panicError
 			if errors.As(err, &p) {
-				attrs = append(attrs, slog.String("stack", string(p.stack)))
+				line.Stack = p.stack
 			}
 		}
-		s.Logger.LogAttrs(req.Context(), level, "request", attrs...)
+		logging.LogRequest(req.Context(), s.Logger, &line)
 		return nil
 	}
 }

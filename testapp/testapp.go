@@ -25,6 +25,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"keyport/app"
+	"keyport/logging"
 	"keyport/migrations"
 )
 
@@ -135,7 +136,7 @@ func New(t testing.TB, opts ...Option) *App {
 		o(&cfg)
 	}
 	logs := &Logs{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(logging.NewText(logs, slog.LevelDebug))
 	a, err := app.Open(context.Background(), cfg, Assets(t), logger)
 	if err != nil {
 		t.Fatal(err)
