@@ -36,63 +36,25 @@ type ProductInput struct {
 // Product parses and validates a create-product JSON body strictly: one object, no
 // duplicate or unknown fields, nothing after it, a string name and a number price.
 func Product(body []byte) (ProductInput, error) {
-	if !utf8.Valid(body) {
-		return ProductInput{}, fmt.Errorf("%w: body is not valid UTF-8", ErrInvalidJSON)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return ProductInput{}, fmt.Errorf("%w: {\"name\": string, \"price\": number}", ErrInvalidJSON)
-	}
-	var (
-		name, price       string
-		hasName, hasPrice bool
-		seen              = map[string]bool{}
-	)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return ProductInput{}, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
-		}
-		field, _ := tok.(string)
-		if seen[field] {
-			return ProductInput{}, fmt.Errorf("%w: duplicate field %q", ErrInvalidJSON, field)
-		}
-		seen[field] = true
-		val, err := dec.Token()
-		if err != nil {
-			return ProductInput{}, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
-		}
-		switch field {
-		case "name":
-			switch v := val.(type) {
-			case string:
-				name, hasName = v, true
-			case nil:
-			default:
-				return ProductInput{}, fmt.Errorf("%w: name must be a string", ErrInvalidJSON)
-			}
-		case "price":
-			switch v := val.(type) {
-			case json.Number:
-				price, hasPrice = string(v), true
-			case nil:
-			default:
-				return ProductInput{}, fmt.Errorf("%w: price must be a number", ErrInvalidJSON)
-			}
-		default:
-			return ProductInput{}, fmt.Errorf("%w: unknown field %q", ErrInvalidRequest, field)
+	f, ok := scanProduct(body)
+	if !ok {
+		var err error
+		if f, err = tokenProduct(body); err != nil {
+			return ProductInput{}, err
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return ProductInput{}, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return ProductInput{}, fmt.Errorf("%w: unexpected data after the object", ErrInvalidJSON)
-	}
-	name = strings.TrimSpace(name)
-	if !hasName || !hasPrice || name == "" {
+	return f.validate()
+}
+
+// productFields is a product body's members as JSON gave them, before validation.
+type productFields struct {
+	name, price       string
+	hasName, hasPrice bool
+}
+
+func (f productFields) validate() (ProductInput, error) {
+	name := strings.TrimSpace(f.name)
+	if !f.hasName || !f.hasPrice || name == "" {
 		return ProductInput{}, ErrProductRequired
 	}
 	if utf8.RuneCountInString(name) > MaxProductName {
@@ -101,11 +63,69 @@ func Product(body []byte) (ProductInput, error) {
 	if input.HasControl(name) {
 		return ProductInput{}, fmt.Errorf("%w: name must not contain control characters", ErrInvalidRequest)
 	}
-	cents, err := Cents(price)
+	cents, err := Cents(f.price)
 	if err != nil {
 		return ProductInput{}, err
 	}
 	return ProductInput{Name: name, PriceCents: cents}, nil
+}
+
+// tokenProduct reads a product body through encoding/json's tokenizer, which knows every
+// corner of JSON and words the syntax errors the API returns.
+func tokenProduct(body []byte) (productFields, error) {
+	var f productFields
+	if !utf8.Valid(body) {
+		return f, fmt.Errorf("%w: body is not valid UTF-8", ErrInvalidJSON)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return f, fmt.Errorf("%w: {\"name\": string, \"price\": number}", ErrInvalidJSON)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return f, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		}
+		field, _ := tok.(string)
+		if seen[field] {
+			return f, fmt.Errorf("%w: duplicate field %q", ErrInvalidJSON, field)
+		}
+		seen[field] = true
+		val, err := dec.Token()
+		if err != nil {
+			return f, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		}
+		switch field {
+		case "name":
+			switch v := val.(type) {
+			case string:
+				f.name, f.hasName = v, true
+			case nil:
+			default:
+				return f, fmt.Errorf("%w: name must be a string", ErrInvalidJSON)
+			}
+		case "price":
+			switch v := val.(type) {
+			case json.Number:
+				f.price, f.hasPrice = string(v), true
+			case nil:
+			default:
+				return f, fmt.Errorf("%w: price must be a number", ErrInvalidJSON)
+			}
+		default:
+			return f, fmt.Errorf("%w: unknown field %q", ErrInvalidRequest, field)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return f, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return f, fmt.Errorf("%w: unexpected data after the object", ErrInvalidJSON)
+	}
+	return f, nil
 }
 
 // ErrPrice is returned for a price outside 0 < price ≤ 1000000000 or with more than two
