@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,7 +19,14 @@ import (
 // starting rather than failing a request.
 type Templates struct {
 	pages map[string]*template.Template
+	// buffers are rendered pages' buffers, reused: growing a new one to a keys page's
+	// ~300 KB made half of that page's garbage.
+	buffers sync.Pool
 }
+
+// maxPooledBuffer is the largest buffer kept for reuse, so one huge page does not stay
+// in memory.
+const maxPooledBuffer = 1 << 20
 
 // ParseTemplates parses every templates/pages/*.html in fsys (rooted at templates/).
 func ParseTemplates(fsys fs.FS) (*Templates, error) {
@@ -60,11 +68,21 @@ func (s *Server) render(c echo.Context, status int, page, block string, data any
 	if block != "" && isHTMX(c) {
 		name = block
 	}
-	var buf bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+	buf, _ := s.Pages.buffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			s.Pages.buffers.Put(buf)
+		}
+	}()
+	if err := tmpl.ExecuteTemplate(buf, name, data); err != nil {
 		return fmt.Errorf("render %s/%s: %w", page, name, err)
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
+	// The response is written before render returns, so the buffer is free again after.
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
