@@ -48,7 +48,7 @@ type config struct {
 	repeat, rounds    int
 	datasets, only    string
 	engines           string
-	pgDurable         bool
+	pgDurable, pgAll  bool
 	profile           bool
 	rateLimit         string
 	unknownKeys       int
@@ -69,6 +69,7 @@ func main() {
 	flag.StringVar(&c.datasets, "datasets", "1k,1m", "datasets to run, comma-separated")
 	flag.StringVar(&c.engines, "engines", "sqlite,postgres", "engines to run every dataset on, comma-separated (postgres is skipped when PostgreSQL is not installed)")
 	flag.BoolVar(&c.pgDurable, "pg-durable", false, "run the PostgreSQL cluster with PostgreSQL's default durability (fsync, synchronous_commit) instead of without it, as the tests do")
+	flag.BoolVar(&c.pgAll, "pg-all", false, "run every row on PostgreSQL, not only those in pgScenarios")
 	flag.StringVar(&c.only, "only", "", "run only the groups of rows with a scenario whose name contains this")
 	flag.BoolVar(&c.profile, "pprof", false, "run keyport (bench/pprof) and the floor with a pprof listener and save a CPU profile of every run")
 	flag.StringVar(&c.rateLimit, "key-rate-limit", "100000000", "keyport's per-key limit (requests a minute): on, but too high to trigger")
@@ -230,6 +231,10 @@ const (
 	noUsage  = "keyport -key-usage=false"
 )
 
+// pgScenarios are the rows make bench runs on PostgreSQL too (all of them with -pg-all):
+// the ones where the database does the work, and the no-work route they are read against.
+var pgScenarios = []string{"no-work route", "403 unknown key", "POST /api/products", "GET first page"}
+
 // groups lists the rows by the group they are measured in: the rows of a group take turns
 // within one stretch of time, so each is compared with its baseline under the same load
 // from everything else on the machine.
@@ -379,7 +384,10 @@ func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum stri
 		return nil, err
 	}
 	for _, g := range groups(m, keys[0], unknown, badsum, cookie) {
-		if c.only != "" && !slices.ContainsFunc(g, func(r row) bool { return strings.Contains(r.scenario, c.only) }) {
+		if ds.engine == postgres && !c.pgAll {
+			g = slices.DeleteFunc(g, func(r row) bool { return !slices.Contains(pgScenarios, r.scenario) })
+		}
+		if len(g) == 0 || c.only != "" && !slices.ContainsFunc(g, func(r row) bool { return strings.Contains(r.scenario, c.only) }) {
 			continue
 		}
 		for _, r := range g {
