@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,18 +21,14 @@ import (
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		// The value slices are shared by every response instead of allocated for each, as
-		// Header.Set would; nothing appends to them in place (a full slice reallocates).
-		h["Content-Security-Policy"] = cspValue
-		h["X-Content-Type-Options"] = nosniffValue
-		h["Referrer-Policy"] = sameOriginValue
-		h["X-Frame-Options"] = denyValue
-		return next(c)
-	}
+// setSecurityHeaders sets the headers every response carries.
+func setSecurityHeaders(h http.Header) {
+	// The value slices are shared by every response instead of allocated for each, as
+	// Header.Set would; nothing appends to them in place (a full slice reallocates).
+	h["Content-Security-Policy"] = cspValue
+	h["X-Content-Type-Options"] = nosniffValue
+	h["Referrer-Policy"] = sameOriginValue
+	h["X-Frame-Options"] = denyValue
 }
 
 var (
@@ -54,10 +52,12 @@ func sameOrigin() echo.MiddlewareFunc {
 	}
 }
 
-// requestLog gives each request an id (also sent as X-Request-Id), logs one line when it
-// ends (method, route pattern, status, duration, and for a 5xx the error) and records the
-// request's metrics. Never the raw URL, query string or headers, where a careless client
-// may have put a key.
+// requestLog gives each request an id (also sent as X-Request-Id) and the security
+// headers, turns a panic into an error, logs one line when the request ends (method, route
+// pattern, status, duration, and for a 5xx the error) and records the request's metrics.
+// Never the raw URL, query string or headers, where a careless client may have put a key.
+// It is the only global middleware because Echo wraps each one around the handler anew on
+// every request, an allocation and a call each.
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -65,10 +65,12 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		var b [8]byte
 		rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		h := c.Response().Header()
+		h.Set(echo.HeaderXRequestID, id)
+		setSecurityHeaders(h)
 		req := c.Request()
 
-		err := next(c)
+		err := recovering(next, c)
 		if err != nil {
 			c.Error(err)
 		}
@@ -116,9 +118,26 @@ type panicError struct {
 func (p *panicError) Error() string { return "panic: " + p.err.Error() }
 func (p *panicError) Unwrap() error { return p.err }
 
-// recovered is the Recover middleware's LogErrorFunc.
-func recovered(_ echo.Context, err error, stack []byte) error {
-	return &panicError{err: err, stack: stack}
+// recovering runs next, and returns a panic in it as a *panicError with the stacks of
+// all goroutines (at most 4 KiB), as Echo's Recover middleware did; http.ErrAbortHandler
+// is passed on.
+func recovering(next echo.HandlerFunc, c echo.Context) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if r == http.ErrAbortHandler {
+			panic(r)
+		}
+		e, ok := r.(error)
+		if !ok {
+			e = fmt.Errorf("%v", r)
+		}
+		stack := make([]byte, 4<<10)
+		err = &panicError{err: e, stack: stack[:runtime.Stack(stack, true)]}
+	}()
+	return next(c)
 }
 
 // isDBError reports whether err came from the database rather than from the request.

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"keyport/keyauth"
 )
@@ -17,11 +16,7 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	// The peer address, or X-Forwarded-For only as far as trusted proxies wrote it: the
 	// sign-in throttle counts per IP and a client must not choose its own.
 	e.IPExtractor = TrustedProxyExtractor(s.TrustedProxies)
-	// A panic becomes an error returned to requestLog, which logs it once, in slog's
-	// format, instead of Echo's own logger printing it to stdout.
-	e.Use(s.requestLog, securityHeaders, middleware.RecoverWithConfig(middleware.RecoverConfig{
-		LogErrorFunc: recovered, DisableErrorHandler: true,
-	}))
+	e.Use(s.requestLog)
 
 	if s.PublicURL != nil {
 		e.Use(publicHost(s.PublicURL))
@@ -34,26 +29,28 @@ func (s *Server) Routes(e *echo.Echo, static fs.FS) {
 	e.StaticFS("/static", static)
 
 	// Products API: key auth per route (not on a group), so an unknown /api path is a
-	// plain 404 whether or not a key was sent.
+	// plain 404 whether or not a key was sent. The API's route middleware is wrapped
+	// around its handler here, once: given to Echo, it would be wrapped again on every
+	// request.
 	read := s.requireKey(keyauth.ScopeProductsRead)
 	write := s.requireKey(keyauth.ScopeProductsWrite)
-	e.POST("/api/products", s.createProduct, write)
-	e.POST("/api/products/create", s.createProduct, write)
-	e.GET("/api/products", s.listProducts, read)
-	e.GET("/api/products/:id", s.getProduct, productPath, read)
+	e.POST("/api/products", write(s.createProduct))
+	e.POST("/api/products/create", write(s.createProduct))
+	e.GET("/api/products", read(s.listProducts))
+	e.GET("/api/products/:id", productPath(read(s.getProduct)))
 	e.GET("/api/openapi.json", serveOpenAPI)
 
 	// Key service: the organization's other services ask about their clients' keys, with
 	// a root key.
-	e.POST("/api/v1/keys/verify", s.verifyKey, s.requireKey(keyauth.ScopeKeysVerify))
+	e.POST("/api/v1/keys/verify", s.requireKey(keyauth.ScopeKeysVerify)(s.verifyKey))
 	e.GET("/api/v1/forward-auth", s.forwardAuth)
 	keysRead, keysWrite := s.requireKey(keyauth.ScopeKeysRead), s.requireKey(keyauth.ScopeKeysWrite)
-	e.GET("/api/v1/keys", s.listAPIKeys, keysRead)
-	e.POST("/api/v1/keys", s.createAPIKey, keysWrite)
-	e.GET("/api/v1/keys/:id", s.getAPIKey, keyPath, keysRead)
-	e.POST("/api/v1/keys/:id/revoke", s.revokeAPIKey, keysWrite)
-	e.POST("/api/v1/keys/:id/roll", s.rollAPIKey, keysWrite)
-	e.GET("/api/v1/keys/:id/usage", s.keyUsage, keysRead)
+	e.GET("/api/v1/keys", keysRead(s.listAPIKeys))
+	e.POST("/api/v1/keys", keysWrite(s.createAPIKey))
+	e.GET("/api/v1/keys/:id", keyPath(keysRead(s.getAPIKey)))
+	e.POST("/api/v1/keys/:id/revoke", keysWrite(s.revokeAPIKey))
+	e.POST("/api/v1/keys/:id/roll", keysWrite(s.rollAPIKey))
+	e.GET("/api/v1/keys/:id/usage", keysRead(s.keyUsage))
 
 	// Pages: sessions, the cross-origin check and the signed-in member. Listed per route
 	// because an Echo group with middleware at prefix "" would also catch /api's 404s.
