@@ -16,8 +16,6 @@ import (
 	"keyport/usage"
 )
 
-const apiKeyCtx = "api_key"
-
 // Verdict codes, as POST /api/v1/keys/verify reports them.
 const (
 	CodeValid             = "VALID"
@@ -130,10 +128,25 @@ func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 			if err := v.apiError(c.Response().Header()); err != nil {
 				return err
 			}
-			c.Set(apiKeyCtx, v.Key)
-			return next(c)
+			kc, _ := s.keyContexts.Get().(*keyContext)
+			if kc == nil {
+				kc = new(keyContext)
+			}
+			kc.Context, kc.key = c, v.Key
+			err = next(kc)
+			// Reused once the handler has returned, as Echo reuses its contexts.
+			*kc = keyContext{}
+			s.keyContexts.Put(kc)
+			return err
 		}
 	}
+}
+
+// keyContext is a request's context with the key requireKey checked, which keyFrom reads.
+// c.Set cost the context's map and a boxed copy of the Key on every API request.
+type keyContext struct {
+	echo.Context
+	key keyauth.Key
 }
 
 // keyChecked records how one key check ended (a metrics outcome): in the Prometheus
@@ -173,9 +186,12 @@ func keyFromRequest(r *http.Request) string {
 	return ""
 }
 
+// keyFrom is the key requireKey checked; the zero Key on routes without it.
 func keyFrom(c echo.Context) keyauth.Key {
-	k, _ := c.Get(apiKeyCtx).(keyauth.Key)
-	return k
+	if kc, ok := c.(*keyContext); ok {
+		return kc.key
+	}
+	return keyauth.Key{}
 }
 
 // setRateLimitHeaders reports d in RateLimit-Limit, RateLimit-Remaining and

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -60,6 +61,8 @@ type Server struct {
 	// dummyHash is compared against when an email is unknown, so both failure cases take
 	// the same time.
 	dummyHash []byte
+	// keyContexts are requireKey's, reused from request to request.
+	keyContexts sync.Pool
 }
 
 // New builds the server; Routes then registers its routes.
