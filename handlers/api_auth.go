@@ -194,13 +194,33 @@ func keyFrom(c echo.Context) keyauth.Key {
 	return keyauth.Key{}
 }
 
+// The RateLimit-* headers' names as Header.Set stores them.
+var (
+	headerRateLimitLimit     = http.CanonicalHeaderKey("RateLimit-Limit")
+	headerRateLimitRemaining = http.CanonicalHeaderKey("RateLimit-Remaining")
+	headerRateLimitReset     = http.CanonicalHeaderKey("RateLimit-Reset")
+)
+
 // setRateLimitHeaders reports d in RateLimit-Limit, RateLimit-Remaining and
 // RateLimit-Reset (whole seconds, rounded up, until the key's full burst is back), and in
 // Retry-After (whole seconds until one more request is allowed) when d refused.
+//
+// Every answer with a key carries them, so they are set in two allocations instead of up
+// to nine (Header.Set allocates each name's canonical form, each value's slice, and
+// strconv each number past 99): the three numbers share one string, their values one slice.
 func setRateLimitHeaders(h http.Header, d ratelimit.Decision) {
-	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-	h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-	h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
+	var buf [3 * 20]byte
+	b := strconv.AppendInt(buf[:0], int64(d.Limit), 10)
+	i := len(b)
+	b = strconv.AppendInt(b, int64(d.Remaining), 10)
+	j := len(b)
+	b = strconv.AppendInt(b, int64(ceilSeconds(d.Reset)), 10)
+	nums := string(b)
+	vals := []string{nums[:i], nums[i:j], nums[j:]}
+	// Full slices: an Add to one header reallocates instead of overwriting the next.
+	h[headerRateLimitLimit] = vals[0:1:1]
+	h[headerRateLimitRemaining] = vals[1:2:2]
+	h[headerRateLimitReset] = vals[2:3:3]
 	if !d.Allowed {
 		h.Set("Retry-After", strconv.Itoa(retryAfter(d)))
 	}
