@@ -33,6 +33,43 @@ type Page[T any] struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
+// appendJSON appends p as encoding/json writes it; Price is always a number FormatCents
+// wrote, which encoding/json writes as it is.
+func (p Product) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, p.ID)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, p.Name)
+	b = append(b, `,"price":`...)
+	b = append(b, p.Price...)
+	b = append(b, `,"createdAt":`...)
+	b = appendJSONString(b, p.CreatedAt)
+	return append(b, '}')
+}
+
+// appendProductPage appends p as encoding/json writes it.
+func appendProductPage(p Page[Product], b []byte) []byte {
+	if p.Data == nil {
+		b = append(b, `{"data":null`...)
+	} else {
+		b = append(b, `{"data":[`...)
+		for i, v := range p.Data {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = v.appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"nextCursor":`...)
+	if p.NextCursor == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendJSONString(b, *p.NextCursor)
+	}
+	return append(b, '}')
+}
+
 func product(id, name string, cents, createdAt int64) Product {
 	return Product{
 		ID:        id,
@@ -83,7 +120,7 @@ func (s *Server) createProduct(c echo.Context) error {
 	}
 	s.Metrics.ProductCreated()
 	c.Response().Header().Set(echo.HeaderLocation, "/api/products/"+id)
-	return c.JSON(http.StatusCreated, product(id, in.Name, in.PriceCents, now))
+	return answerJSON(c, http.StatusCreated, product(id, in.Name, in.PriceCents, now), Product.appendJSON)
 }
 
 func (s *Server) listProducts(c echo.Context) error {
@@ -94,7 +131,7 @@ func (s *Server) listProducts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, page)
+	return answerJSON(c, http.StatusOK, page, appendProductPage)
 }
 
 // apiPage reads ?limit= and ?cursor=, fetches up to limit rows below the cursor (one more,
@@ -132,5 +169,5 @@ func (s *Server) getProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, product(r.ID, r.Name, r.PriceCents, r.CreatedAt))
+	return answerJSON(c, http.StatusOK, product(r.ID, r.Name, r.PriceCents, r.CreatedAt), Product.appendJSON)
 }

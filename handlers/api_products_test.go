@@ -489,3 +489,64 @@ func TestBadChecksumSkipsDatabase(t *testing.T) {
 		checkAPIError(t, resp, string(body), http.StatusForbidden, "invalid_api_key", "Invalid API Key")
 	}
 }
+
+// TestProductAnswersAreEncodingJSONs checks the products API's answers byte for byte
+// against what encoding/json's Encoder (which c.JSON used) writes for the same values,
+// names that need escaping included, and that ?pretty still indents as c.JSON did.
+func TestProductAnswersAreEncodingJSONs(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	key, _ := a.Signup(t, "json@example.com").CreateKey("json")
+	type product struct {
+		ID        string      `json:"id"`
+		Name      string      `json:"name"`
+		Price     json.Number `json:"price"`
+		CreatedAt string      `json:"createdAt"`
+	}
+	type page struct {
+		Data       []product `json:"data"`
+		NextCursor *string   `json:"nextCursor"`
+	}
+	check := func(what string, resp *http.Response, body string, v any, indent string) {
+		t.Helper()
+		if got := resp.Header.Values("Content-Type"); len(got) != 1 || got[0] != "application/json" {
+			t.Errorf("%s: Content-Type %q, want [application/json]", what, got)
+		}
+		if err := json.Unmarshal([]byte(body), v); err != nil {
+			t.Fatalf("%s: %v\n%s", what, err, body)
+		}
+		var want strings.Builder
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", indent)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		if body != want.String() {
+			t.Errorf("%s:\n got %q\nwant %q", what, body, want.String())
+		}
+	}
+	var ids []string
+	for _, name := range []string{`<b>Fish & "Chips"</b> \ `, "Grüße 🎉 a\u2028b\u2029c", "Widget"} {
+		body, _ := json.Marshal(map[string]any{"name": name, "price": json.Number("12.30")})
+		resp, got := a.API(t, http.MethodPost, "/api/products", key, string(body))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create %q: %d %s", name, resp.StatusCode, got)
+		}
+		var p product
+		check("create "+name, resp, got, &p, "")
+		if p.Name != strings.TrimSpace(name) || p.Price != "12.3" {
+			t.Errorf("created %+v, want name %q and price 12.3", p, name)
+		}
+		ids = append(ids, p.ID)
+		resp, got = a.API(t, http.MethodGet, "/api/products/"+p.ID, key, "")
+		check("get "+name, resp, got, &product{}, "")
+	}
+	for _, query := range []string{"", "?limit=1", "?limit=2"} {
+		resp, got := a.API(t, http.MethodGet, "/api/products"+query, key, "")
+		check("list "+query, resp, got, &page{}, "")
+	}
+	resp, got := a.API(t, http.MethodGet, "/api/products/"+ids[0]+"?pretty", key, "")
+	check("get ?pretty", resp, got, &product{}, "  ")
+	resp, got = a.API(t, http.MethodGet, "/api/products?limit=1&pretty=1", key, "")
+	check("list ?pretty", resp, got, &page{}, "  ")
+}
