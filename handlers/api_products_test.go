@@ -509,21 +509,7 @@ func TestProductAnswersAreEncodingJSONs(t *testing.T) {
 	}
 	check := func(what string, resp *http.Response, body string, v any, indent string) {
 		t.Helper()
-		if got := resp.Header.Values("Content-Type"); len(got) != 1 || got[0] != "application/json" {
-			t.Errorf("%s: Content-Type %q, want [application/json]", what, got)
-		}
-		if err := json.Unmarshal([]byte(body), v); err != nil {
-			t.Fatalf("%s: %v\n%s", what, err, body)
-		}
-		var want strings.Builder
-		enc := json.NewEncoder(&want)
-		enc.SetIndent("", indent)
-		if err := enc.Encode(v); err != nil {
-			t.Fatal(err)
-		}
-		if body != want.String() {
-			t.Errorf("%s:\n got %q\nwant %q", what, body, want.String())
-		}
+		t.Run(what, func(t *testing.T) { checkEncodingJSON(t, resp, body, v, indent) })
 	}
 	var ids []string
 	for _, name := range []string{`<b>Fish & "Chips"</b> \ `, "Grüße 🎉 a\u2028b\u2029c", "Widget"} {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -34,6 +35,46 @@ type RateLimit struct {
 	Reset     int `json:"reset"`
 }
 
+// appendJSON appends v as encoding/json writes it.
+func (v Verification) appendJSON(b []byte) []byte {
+	b = append(b, `{"valid":`...)
+	b = strconv.AppendBool(b, v.Valid)
+	b = append(b, `,"code":`...)
+	b = appendJSONString(b, v.Code)
+	b = append(b, `,"keyId":`...)
+	b = appendJSONString(b, v.KeyID)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, v.Name)
+	b = append(b, `,"scopes":`...)
+	b = appendJSONStrings(b, v.Scopes)
+	b = append(b, `,"expiresAt":`...)
+	b = appendJSONNullString(b, v.ExpiresAt)
+	b = append(b, `,"ratelimit":`...)
+	if r := v.RateLimit; r == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"limit":`...)
+		b = strconv.AppendInt(b, int64(r.Limit), 10)
+		b = append(b, `,"remaining":`...)
+		b = strconv.AppendInt(b, int64(r.Remaining), 10)
+		b = append(b, `,"reset":`...)
+		b = strconv.AppendInt(b, int64(r.Reset), 10)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendJSON appends n as encoding/json writes it.
+func (n NotFound) appendJSON(b []byte) []byte {
+	b = append(b, `{"valid":`...)
+	b = strconv.AppendBool(b, n.Valid)
+	b = append(b, `,"code":`...)
+	b = appendJSONString(b, n.Code)
+	b = append(b, `,"keyId":`...)
+	b = appendJSONNullString(b, n.KeyID)
+	return append(b, '}')
+}
+
 // verifyKey answers POST /api/v1/keys/verify: 200 with the verdict on a key of the root
 // key's organization, whatever it is; the root key's own problems were answered by
 // requireKey.
@@ -51,7 +92,7 @@ func (s *Server) verifyKey(c echo.Context) error {
 		return err
 	}
 	if v.Code == CodeNotFound {
-		return c.JSON(http.StatusOK, NotFound{Code: CodeNotFound})
+		return answerJSON(c, http.StatusOK, NotFound{Code: CodeNotFound}, NotFound.appendJSON)
 	}
 	out := Verification{
 		Valid: v.Code == CodeValid, Code: v.Code, KeyID: v.Key.ID, Name: v.Key.Name,
@@ -64,5 +105,5 @@ func (s *Server) verifyKey(c echo.Context) error {
 	if d := v.Limit; d != nil {
 		out.RateLimit = &RateLimit{Limit: d.Limit, Remaining: d.Remaining, Reset: ceilSeconds(d.Reset)}
 	}
-	return c.JSON(http.StatusOK, out)
+	return answerJSON(c, http.StatusOK, out, Verification.appendJSON)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"keyport/handlers"
 	"keyport/testapp"
 )
 
@@ -43,6 +44,11 @@ func verify(t *testing.T, a *testapp.App, root, key string, scopes ...string) ve
 	resp, out := a.API(t, http.MethodPost, verifyPath, root, string(b))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("verify: status %d, want 200\n%s", resp.StatusCode, out)
+	}
+	if strings.Contains(out, `"keyId":null`) {
+		checkEncodingJSON(t, resp, out, &handlers.NotFound{}, "")
+	} else {
+		checkEncodingJSON(t, resp, out, &handlers.Verification{}, "")
 	}
 	var v verifyAnswer
 	if err := json.Unmarshal([]byte(out), &v); err != nil {

@@ -45,6 +45,28 @@ func checkAPIError(t testing.TB, resp *http.Response, body string, status int, c
 	}
 }
 
+// checkEncodingJSON checks an API answer byte for byte against what encoding/json's
+// Encoder (which Echo's c.JSON uses) writes for the same value, decoded from it into v
+// (escapes, field order, trailing newline), indented by indent as c.JSON does for ?pretty.
+func checkEncodingJSON(t testing.TB, resp *http.Response, body string, v any, indent string) {
+	t.Helper()
+	if got := resp.Header.Values("Content-Type"); len(got) != 1 || got[0] != "application/json" {
+		t.Errorf("Content-Type %q, want [application/json]", got)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	var want strings.Builder
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	if body != want.String() {
+		t.Errorf("answer is not encoding/json's:\n got %q\nwant %q", body, want.String())
+	}
+}
+
 // orgID returns the organization of the account with email.
 func orgID(t testing.TB, a *testapp.App, email string) string {
 	t.Helper()

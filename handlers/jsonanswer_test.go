@@ -117,3 +117,46 @@ func BenchmarkProductJSON(b *testing.B) {
 		}
 	})
 }
+
+// checkVerificationJSON checks that what answerJSON sends for v, and for the not-found
+// answer, is what c.JSON sent.
+func checkVerificationJSON(t *testing.T, v Verification) {
+	t.Helper()
+	if got, want := string(append(v.appendJSON(nil), '\n')), encoderJSON(t, v); got != want {
+		t.Fatalf("verification JSON = %s, want %s", got, want)
+	}
+	for _, n := range []NotFound{{Code: v.Code}, {Valid: v.Valid, Code: v.Code, KeyID: &v.KeyID}} {
+		if got, want := string(append(n.appendJSON(nil), '\n')), encoderJSON(t, n); got != want {
+			t.Fatalf("not-found JSON = %s, want %s", got, want)
+		}
+	}
+}
+
+func TestVerificationJSON(t *testing.T) {
+	expires := "2026-12-31T00:00:00.000Z"
+	for _, s := range oddStrings {
+		checkVerificationJSON(t, Verification{Valid: true, Code: s, KeyID: s, Name: s, Scopes: []string{s, s}, ExpiresAt: &s})
+	}
+	for _, scopes := range [][]string{nil, {}, {"products:read"}, {"a", "b", "c"}} {
+		checkVerificationJSON(t, Verification{Code: "VALID", KeyID: "key_x", Name: "n", Scopes: scopes})
+	}
+	for _, r := range []*RateLimit{nil, {}, {Limit: 100, Remaining: 99, Reset: 60}, {Limit: -1, Remaining: -2147483648, Reset: 9223372036854775807}} {
+		checkVerificationJSON(t, Verification{Code: "RATE_LIMITED", RateLimit: r, ExpiresAt: &expires})
+	}
+}
+
+func FuzzVerificationJSON(f *testing.F) {
+	for _, s := range oddStrings {
+		f.Add(true, s, s, s, s, true, 100, 99, 60, true)
+	}
+	f.Fuzz(func(t *testing.T, valid bool, code, keyID, name, scopes string, expires bool, limit, remaining, reset int, limited bool) {
+		v := Verification{Valid: valid, Code: code, KeyID: keyID, Name: name, Scopes: strings.Fields(scopes)}
+		if expires {
+			v.ExpiresAt = &scopes
+		}
+		if limited {
+			v.RateLimit = &RateLimit{Limit: limit, Remaining: remaining, Reset: reset}
+		}
+		checkVerificationJSON(t, v)
+	})
+}

@@ -1,6 +1,9 @@
 package parse
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // scanner reads the shape nearly every API body has: one object of plain strings (no
 // escapes) and numbers, in valid UTF-8. encoding/json's tokenizer costs a few µs a body
@@ -143,5 +146,54 @@ func scanProduct(body []byte) (f productFields, ok bool) {
 			continue
 		}
 		return f, s.eat('}') && s.end()
+	}
+}
+
+// scanVerify is Verify's fast path: ok only when body is an object of a string key and at
+// most one array of string scopes, which decodeVerify would accept and read the same.
+func scanVerify(body []byte) (in VerifyInput, ok bool) {
+	s := scanner{b: body}
+	if !s.eat('{') {
+		return in, false
+	}
+	var hasKey, hasScopes bool
+	for {
+		field, ok := s.str()
+		if !ok || !s.eat(':') {
+			return in, false
+		}
+		switch string(field) {
+		case "key":
+			v, ok := s.str()
+			if !ok || hasKey {
+				return in, false
+			}
+			in.Key, hasKey = string(v), true
+		case "scopes":
+			if hasScopes || !s.eat('[') {
+				return in, false
+			}
+			hasScopes = true
+			for more := !s.eat(']'); more; more = !s.eat(']') {
+				if len(in.Scopes) > 0 && !s.eat(',') {
+					return in, false
+				}
+				v, ok := s.str()
+				if !ok {
+					return in, false
+				}
+				in.Scopes = append(in.Scopes, string(v))
+			}
+		default:
+			return in, false
+		}
+		if s.eat(',') {
+			continue
+		}
+		if !hasKey || !s.eat('}') || !s.end() {
+			return in, false
+		}
+		in.Key = strings.TrimSpace(in.Key)
+		return in, true
 	}
 }

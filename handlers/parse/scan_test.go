@@ -2,6 +2,7 @@ package parse
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -134,6 +135,85 @@ func FuzzProductFastPath(f *testing.F) {
 		if f, ok := scanProduct(body); ok {
 			if g, err := tokenProduct(body); err != nil || g != f {
 				t.Fatalf("fast path read %q as %+v; the strict parser as %+v, %v", body, f, g, err)
+			}
+		}
+	})
+}
+
+// verifyBodies are verify bodies of every kind, as productBodies.
+var verifyBodies = []string{
+	`{"key":"kp_x"}`, `{"key":" kp_x "}`, `{"key":""}`, ` {"key":"kp_x"} `,
+	`{"scopes":["a","b"],"key":"kp_x"}`, `{"key":"kp_x","scopes":[]}`, `{"key":"kp_x","scopes":[ ]}`,
+	"{\n\t\"key\" : \"kp_x\" ,\r\"scopes\" : [ \"a\" , \"b\" ] }\n",
+	`{"key":"kp_x","scopes":["a",]}`, `{"key":"kp_x","scopes":[,"a"]}`, `{"key":"kp_x","scopes":["a" "b"]}`,
+	`{"key":"kp_x","scopes":["a"`, `{"key":"kp_x","scopes":["a"]`, `{"key":"kp_x","scopes":["a"]]}`,
+	`{}`, `{"key":null}`, `{"key":42}`, `{"key":["kp_x"]}`, `{"key":"kp_\u0078"}`,
+	`{"key":"kp_x","scopes":"products:read"}`, `{"key":"kp_x","scopes":null}`,
+	`{"key":"kp_x","scopes":["a",null]}`, `{"key":"kp_x","scopes":[1]}`, `{"key":"kp_x","scopes":[["a"]]}`,
+	`{"key":"kp_x","scopes":["a"],"scopes":["b"]}`, `{"scopes":["a"]}`,
+	`{"key":"kp_x","scope":["products:write"]}`, `{"key":"kp_x","key":"kp_y"}`,
+	`{"key":"kp_x"`, `{"key":"kp_x"}{}`, `{"key":"kp_x"} x`, `["kp_x"]`, ``, "{\"key\":\"kp_\xff\"}",
+	`{"key":"kp_é","scopes":["ü"]}`, "{\"key\":\"kp_\tx\"}",
+}
+
+// TestScanVerifyFastPath pins which verify bodies take the fast path.
+func TestScanVerifyFastPath(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want VerifyInput
+	}{
+		{`{"key":"kp_x"}`, VerifyInput{Key: "kp_x"}},
+		{`{"key":" kp_x "}`, VerifyInput{Key: "kp_x"}},
+		{`{"scopes":["a","b"],"key":"kp_x"}`, VerifyInput{Key: "kp_x", Scopes: []string{"a", "b"}}},
+		{`{"key":"kp_x","scopes":[ ]}`, VerifyInput{Key: "kp_x"}},
+		{"{\n\t\"key\" : \"kp_x\" ,\r\"scopes\" : [ \"a\" , \"b\" ] }\n", VerifyInput{Key: "kp_x", Scopes: []string{"a", "b"}}},
+	} {
+		got, ok := scanVerify([]byte(tt.body))
+		if !ok || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("scanVerify(%q) = %#v, %v; want %#v, true", tt.body, got, ok, tt.want)
+		}
+	}
+	for _, body := range []string{
+		`{}`, `{"scopes":["a"]}`, `{"key":null}`, `{"key":"kp_\u0078"}`, `{"key":"kp_x","scopes":null}`,
+		`{"key":"kp_x","scopes":["a",]}`, `{"key":"kp_x","scopes":["a",null]}`, `{"key":"kp_x","key":"kp_y"}`,
+		`{"key":"kp_x","scopes":["a"],"scopes":["b"]}`, `{"key":"kp_x","scope":["a"]}`, `{"key":"kp_x"} x`,
+	} {
+		if got, ok := scanVerify([]byte(body)); ok {
+			t.Errorf("scanVerify(%q) = %#v, took the fast path; want it left to encoding/json", body, got)
+		}
+	}
+}
+
+// FuzzVerifyFastPath checks that whatever the fast path accepts, decodeVerify accepts and
+// reads the same. (Where the fast path declines, Verify is decodeVerify itself.)
+func FuzzVerifyFastPath(f *testing.F) {
+	for _, s := range verifyBodies {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := scanVerify(body)
+		if !ok {
+			return
+		}
+		if strict, err := decodeVerify(body); err != nil || !reflect.DeepEqual(fast, strict) {
+			t.Fatalf("fast path read %q as %#v; encoding/json as %#v, %v", body, fast, strict, err)
+		}
+	})
+}
+
+func BenchmarkVerify(b *testing.B) {
+	body := []byte(`{"key":"kp_0123456789abcdefghijklmnopqrstuvwxyzABCDEF","scopes":["products:read"]}`)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Verify(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("strict", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeVerify(body); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})

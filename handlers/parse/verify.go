@@ -28,6 +28,14 @@ type VerifyInput struct {
 // with scopes optional. Unknown fields are refused: a misspelt "scope" must not pass a
 // key that lacks the scope.
 func Verify(body []byte) (VerifyInput, error) {
+	if in, ok := scanVerify(body); ok {
+		return in, nil
+	}
+	return decodeVerify(body)
+}
+
+// decodeVerify is Verify through encoding/json, for every body scanVerify is not sure of.
+func decodeVerify(body []byte) (VerifyInput, error) {
 	var raw map[string]json.RawMessage
 	if err := decodeObject(body, &raw); err != nil {
 		return VerifyInput{}, err
