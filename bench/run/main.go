@@ -413,7 +413,7 @@ func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum stri
 				r, srv := g[i], servers[g[i].t.server]
 				var prof string
 				if c.profile {
-					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", m.Spec.Name, slug(r.scenario), slug(r.t.server), round))
+					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", slug(data(result{Engine: ds.engine, Dataset: m.Spec.Name})), slug(r.scenario), slug(r.t.server), round))
 				}
 				cpu0, db0, err := srv.cpuTime()
 				if err != nil {
@@ -428,7 +428,7 @@ func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum stri
 				if err != nil {
 					return nil, err
 				}
-				w.cpu, w.dbCPU = cpu1-cpu0+db1-db0, db1-db0
+				w.cpu, w.dbCPU = cpu1-cpu0, db1-db0
 				b1 := srv.batches()
 				w.commits, w.writes = b1.commits-b0.commits, b1.writes-b0.writes
 				runs[i] = append(runs[i], w)
