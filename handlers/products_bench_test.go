@@ -44,6 +44,7 @@ func serveAPI(tb testing.TB, a *testapp.App, method, path, key, body string, wan
 func BenchmarkCreateProduct(b *testing.B) {
 	a := testapp.New(b, highRateLimit)
 	key, _ := a.Signup(b, "bench@example.com").CreateKey("bench")
+	defer testapp.ReportCPU(b)()
 	for b.Loop() {
 		serveAPI(b, a, http.MethodPost, "/api/products", key, widget, http.StatusCreated)
 	}

@@ -128,7 +128,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 
 	v.mu.RLock()
 	k, hit := v.known[h]
-	_, miss := v.unknown[h]
+	miss := false
+	if !hit {
+		_, miss = v.unknown[h]
+	}
 	gen := v.gen
 	v.mu.RUnlock()
 	if miss {
