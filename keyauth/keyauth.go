@@ -141,7 +141,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 		if !v.mayExist(h) {
 			return Key{}, ErrInvalid
 		}
-		row, err := v.q.GetAPIKeyByHash(ctx, h[:])
+		// A copy for the query, which keeps its slice: sliced, h itself would be moved to
+		// the heap on every call, also those answered from the cache.
+		hq := h
+		row, err := v.q.GetAPIKeyByHash(ctx, hq[:])
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			// A key that does not exist now cannot come to exist later: new keys are

@@ -200,3 +200,20 @@ func TestKeyEpoch(t *testing.T) {
 		}
 	}
 }
+
+// A key answered from the cache costs no allocation: Verify runs on every API request.
+func TestVerifyCachedAllocatesNothing(t *testing.T) {
+	f := setup(t)
+	key := f.newKey(t, "key_1", keyauth.ScopeProductsRead, time.Time{})
+	ctx := context.Background()
+	if _, err := f.verifier.Verify(ctx, key, now); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := f.verifier.Verify(ctx, key, now); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("a cached Verify allocates %v times", n)
+	}
+}
