@@ -48,10 +48,10 @@ type ChartSeg struct {
 // Spark is a key's last 24 hours in its table row: a bar an hour, valid at the bottom,
 // refused on top.
 type Spark struct {
-	Chart
-	Summary     string // the totals, for the tooltip and screen readers
-	RateLimited bool   // over 10% refused for rate: warn
-	Rejections  bool   // over 10% revoked, expired or missing a scope: warn
+	SVG         template.HTML // the chart, drawn once: the "bars" template writes it
+	Summary     string        // the totals, for the tooltip and screen readers
+	RateLimited bool          // over 10% refused for rate: warn
+	Rejections  bool          // over 10% revoked, expired or missing a scope: warn
 }
 
 const (
@@ -61,22 +61,27 @@ const (
 
 // spark builds the row chart from the key's hourly rows.
 func spark(rows []queries.KeyUsage, now time.Time) *Spark {
-	buckets := usage.LastHours(now, 24).Sum(rows)
-	total := usage.Total(buckets)
-	sp := &Spark{Summary: "Last 24 hours: " + summary(total)}
+	c, total := sparkChart(rows, now)
+	sp := &Spark{SVG: c.SVG(), Summary: "Last 24 hours: " + summary(total)}
 	sp.RateLimited, sp.Rejections = total.Warnings()
+	return sp
+}
+
+// sparkChart is the row chart of the key's hourly rows, and their total.
+func sparkChart(rows []queries.KeyUsage, now time.Time) (Chart, usage.Counts) {
+	buckets := usage.LastHours(now, 24).Sum(rows)
 	// Two segments, valid and refused, so a bar still reads at 4 px wide.
 	stacks := make([]usage.Counts, len(buckets))
 	for i, b := range buckets {
 		stacks[i] = usage.Counts{b.Counts[usage.Valid], b.Total() - b.Counts[usage.Valid]}
 	}
-	sp.Chart = drawBars(stacks, sparkBarW, sparkGap, sparkH, [usage.NumOutcomes]string{"u-valid", "u-refused"})
+	c := drawBars(stacks, sparkBarW, sparkGap, sparkH, [usage.NumOutcomes]string{"u-valid", "u-refused"})
 	var title []byte
 	for i, b := range buckets {
 		title = append(b.Start.AppendFormat(title[:0], "15:04"), " UTC: "...)
-		sp.Bars[i].Title = string(appendSummary(title, b.Counts))
+		c.Bars[i].Title = string(appendSummary(title, b.Counts))
 	}
-	return sp
+	return c, usage.Total(buckets)
 }
 
 // drawBars lays stacks out as bars w wide with gap between them, scaled so the tallest
@@ -269,8 +274,17 @@ func (s *Server) withSparks(ctx context.Context, orgID string, rows []KeyRow, mi
 	for _, u := range all {
 		byKey[u.KeyID] = append(byKey[u.KeyID], u)
 	}
+	var idle *Spark // the same for every key not used in the last 24 hours
 	for i := range rows {
-		rows[i].Usage = spark(byKey[rows[i].ID], now)
+		u := byKey[rows[i].ID]
+		if len(u) > 0 {
+			rows[i].Usage = spark(u, now)
+			continue
+		}
+		if idle == nil {
+			idle = spark(nil, now)
+		}
+		rows[i].Usage = idle
 	}
 	return nil
 }
