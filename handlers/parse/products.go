@@ -173,17 +173,18 @@ func Cents(num string) (int64, error) {
 }
 
 // FormatCents renders cents as the shortest exact decimal: 10000 → "100", 999 → "9.99",
-// 990 → "9.9".
+// 990 → "9.9". Prices are positive (the schema checks price_cents > 0).
 func FormatCents(c int64) string {
-	whole, rem := c/100, c%100
-	switch {
+	var buf [24]byte
+	b := strconv.AppendInt(buf[:0], c/100, 10)
+	switch rem := c % 100; {
 	case rem == 0:
-		return strconv.FormatInt(whole, 10)
 	case rem%10 == 0:
-		return fmt.Sprintf("%d.%d", whole, rem/10)
+		b = append(b, '.', byte('0'+rem/10))
 	default:
-		return fmt.Sprintf("%d.%02d", whole, rem)
+		b = append(b, '.', byte('0'+rem/10), byte('0'+rem%10))
 	}
+	return string(b)
 }
 
 // ErrLimit is returned for a ?limit= outside 1 to 100.

@@ -2,6 +2,10 @@ package parse_test
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -217,6 +221,35 @@ func TestLimit(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("Limit(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestFormatCentsAsSprintf compares FormatCents with the fmt.Sprintf formatting it
+// replaced, over small prices one by one and large ones at random.
+func TestFormatCentsAsSprintf(t *testing.T) {
+	old := func(c int64) string {
+		whole, rem := c/100, c%100
+		switch {
+		case rem == 0:
+			return strconv.FormatInt(whole, 10)
+		case rem%10 == 0:
+			return fmt.Sprintf("%d.%d", whole, rem/10)
+		default:
+			return fmt.Sprintf("%d.%02d", whole, rem)
+		}
+	}
+	cents := []int64{parse.MaxPriceCents, math.MaxInt64}
+	for c := int64(1); c <= 100_000; c++ {
+		cents = append(cents, c)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100_000 {
+		cents = append(cents, 1+r.Int64N(parse.MaxPriceCents), 1+r.Int64N(math.MaxInt64))
+	}
+	for _, c := range cents {
+		if got, want := parse.FormatCents(c), old(c); got != want {
+			t.Fatalf("FormatCents(%d) = %q, want %q", c, got, want)
 		}
 	}
 }
