@@ -161,7 +161,7 @@ func (s *Server) createProduct(c echo.Context) error {
 	}
 	s.Metrics.ProductCreated()
 	c.Response().Header().Set(echo.HeaderLocation, "/api/products/"+id)
-	return answerJSON(c, http.StatusCreated, product(id, in.Name, in.PriceCents, now), Product.appendJSON)
+	return answerJSON(s, c, http.StatusCreated, product(id, in.Name, in.PriceCents, now), Product.appendJSON)
 }
 
 func (s *Server) listProducts(c echo.Context) error {
@@ -172,7 +172,7 @@ func (s *Server) listProducts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return answerJSON(c, http.StatusOK, page, appendProductPage)
+	return answerJSON(s, c, http.StatusOK, page, appendProductPage)
 }
 
 // apiPage reads ?limit= and ?cursor=, fetches up to limit rows below the cursor (one more,
@@ -210,5 +210,5 @@ func (s *Server) getProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return answerJSON(c, http.StatusOK, product(r.ID, r.Name, r.PriceCents, r.CreatedAt), Product.appendJSON)
+	return answerJSON(s, c, http.StatusOK, product(r.ID, r.Name, r.PriceCents, r.CreatedAt), Product.appendJSON)
 }

@@ -536,3 +536,53 @@ func TestProductAnswersAreEncodingJSONs(t *testing.T) {
 	resp, got = a.API(t, http.MethodGet, "/api/products?limit=1&pretty=1", key, "")
 	check("list ?pretty", resp, got, &page{}, "  ")
 }
+
+// TestAnswersConcurrently reads different products and pages at once: the buffers the
+// answers are written in are reused from request to request, never shared by two.
+func TestAnswersConcurrently(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	key, _ := a.Signup(t, "concurrent@example.com").CreateKey("concurrent")
+	want := map[string]string{}
+	for i := range 8 {
+		resp, body := a.API(t, http.MethodPost, "/api/products", key, fmt.Sprintf(`{"name":"%s","price":%d}`, strings.Repeat(string(rune('a'+i)), 1+i*20), i+1))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", resp.StatusCode, body)
+		}
+		var p struct{ ID string }
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			t.Fatal(err)
+		}
+		want["/api/products/"+p.ID] = body
+	}
+	for _, query := range []string{"?limit=1", "?limit=3", ""} {
+		_, body := a.API(t, http.MethodGet, "/api/products"+query, key, "")
+		want["/api/products"+query] = body
+	}
+	errs := make(chan error, len(want))
+	for path, body := range want {
+		go func() {
+			for range 50 {
+				req, _ := http.NewRequest(http.MethodGet, a.URL+path, nil)
+				req.Header.Set("x-api-key", key)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(got) != body {
+					errs <- fmt.Errorf("GET %s = %q, %v; want %q", path, got, err, body)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range want {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -92,7 +92,7 @@ func (s *Server) verifyKey(c echo.Context) error {
 		return err
 	}
 	if v.Code == CodeNotFound {
-		return answerJSON(c, http.StatusOK, NotFound{Code: CodeNotFound}, NotFound.appendJSON)
+		return answerJSON(s, c, http.StatusOK, NotFound{Code: CodeNotFound}, NotFound.appendJSON)
 	}
 	out := Verification{
 		Valid: v.Code == CodeValid, Code: v.Code, KeyID: v.Key.ID, Name: v.Key.Name,
@@ -105,5 +105,5 @@ func (s *Server) verifyKey(c echo.Context) error {
 	if d := v.Limit; d != nil {
 		out.RateLimit = &RateLimit{Limit: d.Limit, Remaining: d.Remaining, Reset: ceilSeconds(d.Reset)}
 	}
-	return answerJSON(c, http.StatusOK, out, Verification.appendJSON)
+	return answerJSON(s, c, http.StatusOK, out, Verification.appendJSON)
 }

@@ -10,14 +10,28 @@ import (
 // included, and the same Content-Type — but with v's JSON appended by hand: Echo's
 // c.JSON builds a json.Encoder and walks v by reflection on every answer, a few µs on
 // the hottest routes. ?pretty (or Echo's debug mode) asks c.JSON for indented JSON, which
-// only it writes.
-func answerJSON[T any](c echo.Context, code int, v T, appendJSON func(T, []byte) []byte) error {
+// only it writes. The buffer comes from s.answers and goes back once written (a Writer
+// keeps nothing of what it is given), as encoding/json reuses its own.
+func answerJSON[T any](s *Server, c echo.Context, code int, v T, appendJSON func(T, []byte) []byte) error {
 	if c.Echo().Debug || c.QueryString() != "" && c.QueryParams().Has("pretty") {
 		return c.JSON(code, v)
 	}
-	b := appendJSON(v, make([]byte, 0, 256))
-	return c.Blob(code, echo.MIMEApplicationJSON, append(b, '\n'))
+	buf, _ := s.answers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	b := append(appendJSON(v, (*buf)[:0]), '\n')
+	err := c.Blob(code, echo.MIMEApplicationJSON, b)
+	if cap(b) <= maxPooledAnswer {
+		*buf = b
+		s.answers.Put(buf)
+	}
+	return err
 }
+
+// maxPooledAnswer bounds what s.answers keeps: a page of long names now and then must not
+// hold its memory for good.
+const maxPooledAnswer = 64 << 10
 
 // appendJSONString appends s as encoding/json writes a string with its HTML escaping on (as
 // json.Encoder and json.Marshal have it): <, > and & as \u003c, \u003e and \u0026,

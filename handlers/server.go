@@ -63,6 +63,8 @@ type Server struct {
 	dummyHash []byte
 	// keyContexts are requireKey's, reused from request to request.
 	keyContexts sync.Pool
+	// answers are the buffers answerJSON writes JSON answers in.
+	answers sync.Pool
 }
 
 // New builds the server; Routes then registers its routes.
