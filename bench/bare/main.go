@@ -68,49 +68,45 @@ func run() error {
 	}
 	defer insert.Close()
 
+	return serve.Run(ctx, *addr, *pprofAddr, items(func(ctx context.Context, name string, cents, now int64) (int64, error) {
+		res, err := insert.ExecContext(ctx, name, cents, now)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}))
+}
+
+// items is the server: the no-work route, and POST /items storing each item through
+// insert, which returns its id.
+func items(insert func(ctx context.Context, name string, cents, now int64) (int64, error)) http.Handler {
 	mux := serve.Mux()
 	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) {
-		in, ok := decode(w, r)
-		if !ok {
+		var in struct {
+			Name  string  `json:"name"`
+			Price float64 `json:"price"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || in.Name == "" || in.Price <= 0 {
+			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
 		now := time.Now().UnixMilli()
-		res, err := insert.ExecContext(r.Context(), in.Name, int64(math.Round(in.Price*100)), now)
+		id, err := insert(r.Context(), in.Name, int64(math.Round(in.Price*100)), now)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		id, _ := res.LastInsertId()
-		created(w, id, in.Name, in.Price, now)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(struct {
+			ID        int64       `json:"id"`
+			Name      string      `json:"name"`
+			Price     json.Number `json:"price"`
+			CreatedAt string      `json:"createdAt"`
+		}{id, in.Name, json.Number(strconv.FormatFloat(in.Price, 'f', -1, 64)),
+			time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")})
 	})
-	return serve.Run(ctx, *addr, *pprofAddr, mux)
-}
-
-type item struct {
-	Name  string  `json:"name"`
-	Price float64 `json:"price"`
-}
-
-// decode reads the request's item, or answers 400 and returns false.
-func decode(w http.ResponseWriter, r *http.Request) (item, bool) {
-	var in item
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || in.Name == "" || in.Price <= 0 {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return in, false
-	}
-	return in, true
-}
-
-func created(w http.ResponseWriter, id int64, name string, price float64, now int64) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	json.NewEncoder(w).Encode(struct {
-		ID        int64       `json:"id"`
-		Name      string      `json:"name"`
-		Price     json.Number `json:"price"`
-		CreatedAt string      `json:"createdAt"`
-	}{id, name, json.Number(strconv.FormatFloat(price, 'f', -1, 64)),
-		time.UnixMilli(now).UTC().Format("2006-01-02T15:04:05.000Z07:00")})
+	return mux
 }
 
 func runPostgres(ctx context.Context, addr, pprofAddr, url string) error {
@@ -129,20 +125,10 @@ func runPostgres(ctx context.Context, addr, pprofAddr, url string) error {
 		name TEXT NOT NULL, price_cents BIGINT NOT NULL, created_at BIGINT NOT NULL)`); err != nil {
 		return err
 	}
-	mux := serve.Mux()
-	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) {
-		in, ok := decode(w, r)
-		if !ok {
-			return
-		}
-		now := time.Now().UnixMilli()
+	return serve.Run(ctx, addr, pprofAddr, items(func(ctx context.Context, name string, cents, now int64) (int64, error) {
 		var id int64
-		if err := pool.QueryRow(r.Context(), "INSERT INTO bare_items (name, price_cents, created_at) VALUES ($1, $2, $3) RETURNING id",
-			in.Name, int64(math.Round(in.Price*100)), now).Scan(&id); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		created(w, id, in.Name, in.Price, now)
-	})
-	return serve.Run(ctx, addr, pprofAddr, mux)
+		err := pool.QueryRow(ctx, "INSERT INTO bare_items (name, price_cents, created_at) VALUES ($1, $2, $3) RETURNING id",
+			name, cents, now).Scan(&id)
+		return id, err
+	}))
 }
