@@ -149,9 +149,6 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	}
 
 	verifier := keyauth.NewVerifier(read)
-	if db.Engine() == database.Postgres {
-		verifier.WithoutFilter()
-	}
 	m := metrics.New()
 	deps := handlers.Deps{
 		DB:         db,

@@ -25,7 +25,7 @@ var importTables = []string{
 // keeps itself.
 var importSkipped = map[string]bool{
 	"sessions": true, "user_sessions": true, "form_tokens": true, "login_throttle": true,
-	"key_rate_limits": true, "key_epoch": true,
+	"key_rate_limits": true, "key_epoch": true, "key_issue": true,
 }
 
 // importSQLite copies a SQLite database into an empty PostgreSQL database in one
@@ -92,12 +92,16 @@ func importSQLite(ctx context.Context, env Env, args []string) error {
 			}
 			counts = append(counts, n)
 		}
-		// New rows continue after the copied seqs.
+		// New rows continue after the copied seqs, and new keys after the copied issue
+		// numbers (migrations/postgres/0007_key_issue.sql).
 		for _, table := range []string{"api_keys", "products", "audit_events", "invitations"} {
 			if _, err := tx.Exec(ctx, fmt.Sprintf(
 				"SELECT setval(pg_get_serial_sequence('%[1]s', 'seq'), coalesce(max(seq), 1), max(seq) IS NOT NULL) FROM %[1]s", table)); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE key_issue SET n = (SELECT coalesce(max(issued), 0) FROM api_keys) WHERE id = 1"); err != nil {
+			return err
 		}
 		return tx.Commit(ctx)
 	})

@@ -1,12 +1,14 @@
 package cli_test
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"keyport/app"
+	"keyport/queries"
 	"keyport/testapp"
 )
 
@@ -57,8 +59,23 @@ func TestImportSQLite(t *testing.T) {
 		t.Errorf("the new product is not listed first: %s", body)
 	}
 	// The member signs in on PostgreSQL with the same password.
-	if resp, body := moved.NewClient(t).Post("/login", map[string][]string{"email": {"move@example.com"}, "password": {testapp.Password}}); resp.StatusCode != http.StatusSeeOther {
+	member := moved.NewClient(t)
+	if resp, body := member.Post("/login", map[string][]string{"email": {"move@example.com"}, "password": {testapp.Password}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("sign-in after the import: %d\n%s", resp.StatusCode, body)
+	}
+	// A key made after the import is numbered after the copied ones, so the key filters
+	// of other replicas, reading past the highest number they saw, find it.
+	_, newID := member.CreateKey("after the import")
+	q := queries.New(moved.DB.Read)
+	for _, id := range []string{revokedID, newID} {
+		k, err := q.GetAPIKeyByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: issued %d", id, k.Issued)
+		if id == newID && k.Issued != 3 {
+			t.Errorf("the key made after the import has issue number %d, want 3 (after the copied 1 and 2)", k.Issued)
+		}
 	}
 
 	code, _, stderr := run(t, "", "import-sqlite", "-from", file, "-to", target)

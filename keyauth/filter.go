@@ -19,11 +19,15 @@ import (
 // The one rule is no false negatives: every key a client can hold must be in the filter
 // before it is checked against it. Keys created by this process are added by Issued
 // before the creating request is answered. Keys created by another process (the CLI, a
-// replica) are folded in by CheckEpoch, which the server runs whenever the database
-// changes (PRAGMA data_version): new rows are read by seq, which SQLite's single writer
-// hands out in commit order. When the key epoch moves (a key deleted, or its hash
-// changed) the filter is rebuilt from the hash index. Fingerprints are keyed with a seed
-// chosen at start, so no one can make up keys that pass the filter on purpose.
+// replica) are folded in by CheckEpoch, which the server runs whenever the database may
+// have changed (on SQLite when PRAGMA data_version moves, on PostgreSQL on every poll):
+// new rows are read by api_keys.issued, which numbers keys in commit order on both
+// engines (migrations/*/0007_key_issue.sql), so reading past the highest number seen
+// never skips a key that commits later. Such a key is refused by this process until its
+// next check, as a key the CLI creates always was. When the key epoch moves (a key
+// deleted, or its hash changed) the filter is rebuilt from the hash index. Fingerprints
+// are keyed with a seed chosen at start, so no one can make up keys that pass the filter
+// on purpose.
 
 // filterPage is how many rows one query of a rebuild or extension reads.
 const filterPage = 2000
@@ -69,7 +73,7 @@ func (v *Verifier) syncFilter(ctx context.Context, rebuild bool) error {
 	v.syncMu.Lock()
 	defer v.syncMu.Unlock()
 	v.fmu.Lock()
-	if v.disabled || v.noFilter { // disabled is written under both fmu and mu
+	if v.disabled { // disabled is written under both fmu and mu
 		v.fmu.Unlock()
 		return nil
 	}
@@ -77,7 +81,7 @@ func (v *Verifier) syncFilter(ctx context.Context, rebuild bool) error {
 		rebuild = true
 	}
 	v.building = rebuild
-	since := v.filterSeq
+	since := v.filterIssued
 	v.fmu.Unlock()
 
 	var built fingerprints
@@ -114,19 +118,20 @@ func (v *Verifier) syncFilter(ctx context.Context, rebuild bool) error {
 		built = merge(built, added)
 	}
 	v.filter.Store(&built)
-	v.filterSeq = last
+	v.filterIssued = last
 	return nil
 }
 
 // readAll reads every stored key's fingerprint from the hash index and returns them
-// sorted, with the highest seq read before the scan began: every key stored later has a
-// higher seq, so an extension from there misses none.
+// sorted, with the highest issue number read before the scan began: every key with a
+// number up to it had committed then and is in the scan, every later one has a higher
+// number, so an extension from there misses none.
 func (v *Verifier) readAll(ctx context.Context) (fingerprints, int64, error) {
-	maxSeq, err := v.q.MaxAPIKeySeq(ctx)
+	maxIssued, err := v.q.MaxAPIKeyIssued(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	fps := make(fingerprints, 0, min(maxSeq, 1<<24))
+	fps := make(fingerprints, 0, min(maxIssued, 1<<24))
 	after := []byte{}
 	for {
 		page, err := v.q.ListAPIKeyHashes(ctx, queries.ListAPIKeyHashesParams{After: after, Limit: filterPage})
@@ -142,11 +147,11 @@ func (v *Verifier) readAll(ctx context.Context) (fingerprints, int64, error) {
 		after = page[len(page)-1]
 	}
 	slices.Sort(fps)
-	return fps, maxSeq, nil
+	return fps, maxIssued, nil
 }
 
-// readSince reads the fingerprints of the keys stored after seq since, and the highest
-// seq read (since if none).
+// readSince reads the fingerprints of the keys issued after number since, and the
+// highest number read (since if none).
 func (v *Verifier) readSince(ctx context.Context, since int64) ([]uint32, int64, error) {
 	var fps []uint32
 	for {
@@ -156,7 +161,7 @@ func (v *Verifier) readSince(ctx context.Context, since int64) ([]uint32, int64,
 		}
 		for _, r := range page {
 			fps = append(fps, v.fingerprint(r.Hash))
-			since = r.Seq
+			since = r.Issued
 		}
 		if len(page) < filterPage {
 			return fps, since, nil

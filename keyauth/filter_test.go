@@ -49,16 +49,16 @@ func unknownKey(t *testing.T) string {
 // key that was not cached yet fails with the closed database's error, so the filter let
 // it through to the lookup.
 func TestFilterRefusesUnknownKeysWithoutTheDatabase(t *testing.T) {
-	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	cached := f.newKey(t, "key_cached", "products:read", time.Time{})
 	uncached := f.newKey(t, "key_uncached", "products:read", time.Time{})
 
-	read, err := sql.Open("sqlite3", "file:"+f.db.Path()+"?_query_only=true")
+	db, err := database.Open(ctx, f.db.Path(), testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
+	read := db.Read
 	v := keyauth.NewVerifier(queries.New(read))
 	if err := v.CheckEpoch(ctx); err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestFilterRefusesUnknownKeysWithoutTheDatabase(t *testing.T) {
 	if _, err := v.Verify(ctx, cached, now); err != nil {
 		t.Fatal(err)
 	}
-	read.Close()
+	db.Close()
 
 	for i := range 1000 {
 		if _, err := v.Verify(ctx, unknownKey(t), now); !errors.Is(err, keyauth.ErrInvalid) {
@@ -85,7 +85,6 @@ func TestFilterRefusesUnknownKeysWithoutTheDatabase(t *testing.T) {
 // server runs whenever the database changes; then it verifies. Enough keys that the
 // extension reads more than one page.
 func TestFilterFollowsKeysFromAnotherProcess(t *testing.T) {
-	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	other := f.otherDB
@@ -106,7 +105,6 @@ func TestFilterFollowsKeysFromAnotherProcess(t *testing.T) {
 // When the key epoch moves the filter is rebuilt from the hash index, page by page, and
 // holds every stored key, those issued here and those stored elsewhere.
 func TestFilterRebuild(t *testing.T) {
-	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	mine := f.newKey(t, "key_mine", "products:read", time.Time{})
@@ -131,7 +129,6 @@ func TestFilterRebuild(t *testing.T) {
 // A fingerprint in the filter with no stored key behind it (a false positive) only
 // sends the key to the lookup, which refuses it.
 func TestFilterFalsePositiveIsLookedUp(t *testing.T) {
-	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	f := setup(t)
 	ghost := unknownKey(t)
 	f.verifier.Issued(ghost)
@@ -143,7 +140,6 @@ func TestFilterFalsePositiveIsLookedUp(t *testing.T) {
 // Keys issued in this process verify at once, also while other processes' changes make
 // the filter rebuild or extend at the same moment.
 func TestFilterIssuedDuringRebuilds(t *testing.T) {
-	testapp.SQLiteOnly(t, "the key filter, which runs only on SQLite (Verifier.WithoutFilter)")
 	ctx := context.Background()
 	f := setup(t)
 	other := f.otherDB
@@ -188,22 +184,108 @@ func TestFilterIssuedDuringRebuilds(t *testing.T) {
 	wg.Wait()
 }
 
-// Without the filter (PostgreSQL) an unknown key is looked up: with the verifier's
-// database closed it fails with the database's error, not ErrInvalid.
-func TestWithoutFilter(t *testing.T) {
+// On PostgreSQL two transactions store keys at once, the second taking a higher seq
+// while the first is still open. Without the issue counter the second could commit first,
+// a check would read past its seq, and the first key would be missed for good. The
+// counter (migrations/postgres/0007_key_issue.sql) makes the second transaction
+// wait at its insert until the first commits, here seen in pg_stat_activity; under
+// SERIALIZABLE, as the group committer runs, the second then fails and runs again
+// (database.Retry). A check while the first is still open sees neither key; the check
+// after both committed folds in both, and they are numbered in commit order.
+func TestFilterFollowsKeysCommittedOutOfOrder(t *testing.T) {
+	testapp.PostgresOnly(t)
 	ctx := context.Background()
 	f := setup(t)
-	db, err := database.Open(ctx, f.db.Path(), testapp.Assets(t).Migrations)
+	second, err := database.Open(ctx, f.db.Path(), testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := keyauth.NewVerifier(queries.New(db.Read))
-	v.WithoutFilter()
-	if err := v.CheckEpoch(ctx); err != nil {
+	defer second.Close()
+
+	first, err := f.otherDB.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	if _, err := v.Verify(ctx, unknownKey(t), now); err == nil || errors.Is(err, keyauth.ErrInvalid) {
-		t.Errorf("unknown key without the filter, database closed: %v, want the database's error", err)
+	defer first.Rollback()
+	key1 := storeKey(t, queries.New(first), "key_first", "products:read", time.Time{})
+
+	attempts := 0
+	var key2 string
+	done := make(chan error, 1)
+	go func() {
+		done <- database.Retry(ctx, func() error {
+			attempts++
+			tx, err := second.Write.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			raw, err := apikey.Generate()
+			if err != nil {
+				return err
+			}
+			h := apikey.Hash(raw)
+			if err := queries.New(tx).CreateAPIKey(ctx, queries.CreateAPIKeyParams{ID: "key_second", OrgID: "org_1", Name: "second",
+				Hash: h[:], Hint: apikey.Hint(raw), Scopes: "products:read", CreatedAt: now.UnixMilli()}); err != nil {
+				return err
+			}
+			key2 = raw
+			return tx.Commit()
+		})
+	}()
+
+	// The second insert has taken its seq and waits on the counter's row lock.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var waiting int
+		if err := f.db.Read.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the second transaction finished while the first was open (%v): the counter did not make it wait", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second transaction is not waiting on a lock after 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := f.verifier.CheckEpoch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.verifier.Verify(ctx, key1, now); !errors.Is(err, keyauth.ErrInvalid) {
+		t.Fatalf("first key, not committed yet: %v, want ErrInvalid", err)
+	}
+	if err := first.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if attempts < 2 {
+		t.Errorf("the second transaction ran %d times, want a serialization failure and a second run", attempts)
+	}
+	if err := f.verifier.CheckEpoch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range []string{key1, key2} {
+		if _, err := f.verifier.Verify(ctx, k, now); err != nil {
+			t.Errorf("key %d after the check: %v", i+1, err)
+		}
+	}
+	k1, err := f.other.GetAPIKeyByID(ctx, "key_first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := f.other.GetAPIKeyByID(ctx, "key_second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(k1.Seq < k2.Seq && k1.Issued < k2.Issued) {
+		t.Errorf("first: seq %d issued %d; second: seq %d issued %d; want both in that order", k1.Seq, k1.Issued, k2.Seq, k2.Issued)
 	}
 }

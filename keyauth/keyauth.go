@@ -96,9 +96,8 @@ type Verifier struct {
 	filter              atomic.Pointer[fingerprints]
 	syncMu              sync.Mutex // one sync at a time
 	fmu                 sync.Mutex // serializes changes to the filter and the fields below
-	filterSeq           int64      // the highest seq folded into the filter
+	filterIssued        int64      // the highest api_keys.issued folded into the filter
 	building            bool
-	noFilter            bool // set once, before use, by WithoutFilter
 	issuedWhileBuilding []uint32
 }
 
@@ -199,15 +198,6 @@ func (v *Verifier) Invalidate() {
 	v.gen++
 	clear(v.known)
 	v.mu.Unlock()
-}
-
-// WithoutFilter turns the key filter off for good (every unknown key is looked up), for
-// PostgreSQL: there concurrent writers take seqs before they commit, so keys do not
-// appear in seq order and an extension by seq could miss one for good; and a key made on
-// another replica must work there at once, not after the next sync. Call it before use.
-func (v *Verifier) WithoutFilter() *Verifier {
-	v.noFilter = true
-	return v
 }
 
 // Disable stops caching and filtering: every verification reads the database. Used when

@@ -79,11 +79,12 @@ ORDER BY hash
 LIMIT sqlc.arg('limit');
 
 -- name: ListAPIKeyHashesSince :many
--- The key filter's extension: keys stored after the one with seq `after`.
-SELECT seq, hash FROM api_keys
-WHERE seq > sqlc.arg(after)
-ORDER BY seq
+-- The key filter's extension: keys issued after the one numbered `after` (issued follows
+-- commit order on both engines, migrations/*/0007_key_issue.sql).
+SELECT issued, hash FROM api_keys
+WHERE issued > sqlc.arg(after)
+ORDER BY issued
 LIMIT sqlc.arg('limit');
 
--- name: MaxAPIKeySeq :one
-SELECT CAST(coalesce(max(seq), 0) AS INTEGER) FROM api_keys;
+-- name: MaxAPIKeyIssued :one
+SELECT CAST(coalesce(max(issued), 0) AS INTEGER) FROM api_keys;

@@ -177,8 +177,8 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listUserOrganizationsStmt, err = db.PrepareContext(ctx, listUserOrganizations); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUserOrganizations: %w", err)
 	}
-	if q.maxAPIKeySeqStmt, err = db.PrepareContext(ctx, maxAPIKeySeq); err != nil {
-		return nil, fmt.Errorf("error preparing query MaxAPIKeySeq: %w", err)
+	if q.maxAPIKeyIssuedStmt, err = db.PrepareContext(ctx, maxAPIKeyIssued); err != nil {
+		return nil, fmt.Errorf("error preparing query MaxAPIKeyIssued: %w", err)
 	}
 	if q.orgHasAPIKeysStmt, err = db.PrepareContext(ctx, orgHasAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query OrgHasAPIKeys: %w", err)
@@ -491,9 +491,9 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listUserOrganizationsStmt: %w", cerr)
 		}
 	}
-	if q.maxAPIKeySeqStmt != nil {
-		if cerr := q.maxAPIKeySeqStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing maxAPIKeySeqStmt: %w", cerr)
+	if q.maxAPIKeyIssuedStmt != nil {
+		if cerr := q.maxAPIKeyIssuedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing maxAPIKeyIssuedStmt: %w", cerr)
 		}
 	}
 	if q.orgHasAPIKeysStmt != nil {
@@ -671,7 +671,7 @@ type Queries struct {
 	listProductsStmt             *sql.Stmt
 	listProductsWithKeysStmt     *sql.Stmt
 	listUserOrganizationsStmt    *sql.Stmt
-	maxAPIKeySeqStmt             *sql.Stmt
+	maxAPIKeyIssuedStmt          *sql.Stmt
 	orgHasAPIKeysStmt            *sql.Stmt
 	pingStmt                     *sql.Stmt
 	pruneKeyUsageStmt            *sql.Stmt
@@ -746,7 +746,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listProductsStmt:             q.listProductsStmt,
 		listProductsWithKeysStmt:     q.listProductsWithKeysStmt,
 		listUserOrganizationsStmt:    q.listUserOrganizationsStmt,
-		maxAPIKeySeqStmt:             q.maxAPIKeySeqStmt,
+		maxAPIKeyIssuedStmt:          q.maxAPIKeyIssuedStmt,
 		orgHasAPIKeysStmt:            q.orgHasAPIKeysStmt,
 		pingStmt:                     q.pingStmt,
 		pruneKeyUsageStmt:            q.pruneKeyUsageStmt,

@@ -22,6 +22,7 @@ type ApiKey struct {
 	LastUsedAt sql.NullInt64
 	RevokedAt  sql.NullInt64
 	RolledTo   sql.NullString
+	Issued     int64
 }
 
 type AuditEvent struct {
@@ -61,6 +62,11 @@ type Invitation struct {
 }
 
 type KeyEpoch struct {
+	ID int64
+	N  int64
+}
+
+type KeyIssue struct {
 	ID int64
 	N  int64
 }

@@ -44,7 +44,7 @@ func (q *Queries) CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) erro
 }
 
 const getAPIKey = `-- name: GetAPIKey :one
-SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys WHERE org_id = $1 AND id = $2
+SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to, issued FROM api_keys WHERE org_id = $1 AND id = $2
 `
 
 type GetAPIKeyParams struct {
@@ -69,6 +69,7 @@ func (q *Queries) GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (ApiKey, e
 		&i.LastUsedAt,
 		&i.RevokedAt,
 		&i.RolledTo,
+		&i.Issued,
 	)
 	return i, err
 }
@@ -103,7 +104,7 @@ func (q *Queries) GetAPIKeyByHash(ctx context.Context, hash []byte) (GetAPIKeyBy
 }
 
 const getAPIKeyByID = `-- name: GetAPIKeyByID :one
-SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys WHERE id = $1
+SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to, issued FROM api_keys WHERE id = $1
 `
 
 // For the command line, which names a key by id alone.
@@ -124,6 +125,7 @@ func (q *Queries) GetAPIKeyByID(ctx context.Context, id string) (ApiKey, error) 
 		&i.LastUsedAt,
 		&i.RevokedAt,
 		&i.RolledTo,
+		&i.Issued,
 	)
 	return i, err
 }
@@ -176,9 +178,9 @@ func (q *Queries) ListAPIKeyHashes(ctx context.Context, arg ListAPIKeyHashesPara
 }
 
 const listAPIKeyHashesSince = `-- name: ListAPIKeyHashesSince :many
-SELECT seq, hash FROM api_keys
-WHERE seq > $1
-ORDER BY seq
+SELECT issued, hash FROM api_keys
+WHERE issued > $1
+ORDER BY issued
 LIMIT $2
 `
 
@@ -188,11 +190,12 @@ type ListAPIKeyHashesSinceParams struct {
 }
 
 type ListAPIKeyHashesSinceRow struct {
-	Seq  int64
-	Hash []byte
+	Issued int64
+	Hash   []byte
 }
 
-// The key filter's extension: keys stored after the one with seq `after`.
+// The key filter's extension: keys issued after the one numbered `after` (issued follows
+// commit order on both engines, migrations/*/0007_key_issue.sql).
 func (q *Queries) ListAPIKeyHashesSince(ctx context.Context, arg ListAPIKeyHashesSinceParams) ([]ListAPIKeyHashesSinceRow, error) {
 	rows, err := q.db.QueryContext(ctx, listAPIKeyHashesSince, arg.After, arg.Limit)
 	if err != nil {
@@ -202,7 +205,7 @@ func (q *Queries) ListAPIKeyHashesSince(ctx context.Context, arg ListAPIKeyHashe
 	items := []ListAPIKeyHashesSinceRow{}
 	for rows.Next() {
 		var i ListAPIKeyHashesSinceRow
-		if err := rows.Scan(&i.Seq, &i.Hash); err != nil {
+		if err := rows.Scan(&i.Issued, &i.Hash); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -217,7 +220,7 @@ func (q *Queries) ListAPIKeyHashesSince(ctx context.Context, arg ListAPIKeyHashe
 }
 
 const listAPIKeys = `-- name: ListAPIKeys :many
-SELECT api_keys.seq, api_keys.id, api_keys.org_id, api_keys.name, api_keys.hash, api_keys.hint, api_keys.scopes, api_keys.created_at, api_keys.created_by, api_keys.expires_at, api_keys.last_used_at, api_keys.revoked_at, api_keys.rolled_to, coalesce(users.email, '') AS creator_email,
+SELECT api_keys.seq, api_keys.id, api_keys.org_id, api_keys.name, api_keys.hash, api_keys.hint, api_keys.scopes, api_keys.created_at, api_keys.created_by, api_keys.expires_at, api_keys.last_used_at, api_keys.revoked_at, api_keys.rolled_to, api_keys.issued, coalesce(users.email, '') AS creator_email,
        CASE WHEN api_keys.created_by IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM memberships m WHERE m.org_id = api_keys.org_id AND m.user_id = api_keys.created_by
        ) THEN 1 ELSE 0 END AS creator_left
@@ -273,6 +276,7 @@ func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]Lis
 			&i.ApiKey.LastUsedAt,
 			&i.ApiKey.RevokedAt,
 			&i.ApiKey.RolledTo,
+			&i.ApiKey.Issued,
 			&i.CreatorEmail,
 			&i.CreatorLeft,
 		); err != nil {
@@ -290,7 +294,7 @@ func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]Lis
 }
 
 const listAPIKeysByStatus = `-- name: ListAPIKeysByStatus :many
-SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to FROM api_keys
+SELECT seq, id, org_id, name, hash, hint, scopes, created_at, created_by, expires_at, last_used_at, revoked_at, rolled_to, issued FROM api_keys
 WHERE org_id = $1
   AND seq < $2
   AND CASE CAST($3 AS TEXT)
@@ -342,6 +346,7 @@ func (q *Queries) ListAPIKeysByStatus(ctx context.Context, arg ListAPIKeysByStat
 			&i.LastUsedAt,
 			&i.RevokedAt,
 			&i.RolledTo,
+			&i.Issued,
 		); err != nil {
 			return nil, err
 		}
@@ -357,7 +362,7 @@ func (q *Queries) ListAPIKeysByStatus(ctx context.Context, arg ListAPIKeysByStat
 }
 
 const listAllAPIKeys = `-- name: ListAllAPIKeys :many
-SELECT api_keys.seq, api_keys.id, api_keys.org_id, api_keys.name, api_keys.hash, api_keys.hint, api_keys.scopes, api_keys.created_at, api_keys.created_by, api_keys.expires_at, api_keys.last_used_at, api_keys.revoked_at, api_keys.rolled_to, organizations.name AS org_name
+SELECT api_keys.seq, api_keys.id, api_keys.org_id, api_keys.name, api_keys.hash, api_keys.hint, api_keys.scopes, api_keys.created_at, api_keys.created_by, api_keys.expires_at, api_keys.last_used_at, api_keys.revoked_at, api_keys.rolled_to, api_keys.issued, organizations.name AS org_name
 FROM api_keys JOIN organizations ON organizations.id = api_keys.org_id
 ORDER BY api_keys.seq DESC
 `
@@ -390,6 +395,7 @@ func (q *Queries) ListAllAPIKeys(ctx context.Context) ([]ListAllAPIKeysRow, erro
 			&i.ApiKey.LastUsedAt,
 			&i.ApiKey.RevokedAt,
 			&i.ApiKey.RolledTo,
+			&i.ApiKey.Issued,
 			&i.OrgName,
 		); err != nil {
 			return nil, err
@@ -405,12 +411,12 @@ func (q *Queries) ListAllAPIKeys(ctx context.Context) ([]ListAllAPIKeysRow, erro
 	return items, nil
 }
 
-const maxAPIKeySeq = `-- name: MaxAPIKeySeq :one
-SELECT CAST(coalesce(max(seq), 0) AS INTEGER) FROM api_keys
+const maxAPIKeyIssued = `-- name: MaxAPIKeyIssued :one
+SELECT CAST(coalesce(max(issued), 0) AS INTEGER) FROM api_keys
 `
 
-func (q *Queries) MaxAPIKeySeq(ctx context.Context) (int32, error) {
-	row := q.db.QueryRowContext(ctx, maxAPIKeySeq)
+func (q *Queries) MaxAPIKeyIssued(ctx context.Context) (int32, error) {
+	row := q.db.QueryRowContext(ctx, maxAPIKeyIssued)
 	var column_1 int32
 	err := row.Scan(&column_1)
 	return column_1, err
