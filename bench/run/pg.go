@@ -105,14 +105,15 @@ func (cl *pgCluster) cpuTime() (time.Duration, error) {
 // pgSeed returns the data directory of a stopped cluster whose database pgDatabase holds
 // the dataset m: cached under c.data, keyed by the SQLite seed, the PostgreSQL schema and
 // the PostgreSQL version, and made by `keyport import-sqlite` (COPY) from the seeded
-// SQLite file when missing, so both engines serve the same rows, keys and seqs.
+// SQLite file when missing, so both engines serve the same rows, keys and seqs. The
+// leading number of the key changes when what the import leaves changes (2: vacuumed).
 func pgSeed(ctx context.Context, c *config, m seed.Manifest) (string, error) {
 	version, err := exec.Command("bash", "-c", `ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1`).Output()
 	if err != nil {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "1 %s %s\n", filepath.Base(filepath.Dir(m.DB)), version)
+	fmt.Fprintf(h, "2 %s %s\n", filepath.Base(filepath.Dir(m.DB)), version)
 	for _, s := range migrations.All().Postgres {
 		h.Write([]byte(s))
 	}
