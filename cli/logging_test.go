@@ -30,7 +30,7 @@ func startLogged(t *testing.T, format string) *testapp.App {
 	}
 	clock := testapp.NewClock(time.Now().UTC().Truncate(time.Second))
 	cfg := app.Config{
-		DBPath: testapp.DB(t), Now: clock.Now, BcryptCost: bcrypt.MinCost,
+		DBPath: testapp.MigratedDB(t, testapp.Assets(t).Migrations), Now: clock.Now, BcryptCost: bcrypt.MinCost,
 		KeyRateLimit: app.DefaultKeyRateLimit,
 	}
 	a, err := app.Open(context.Background(), cfg, testapp.Assets(t), logger)

@@ -170,7 +170,7 @@ func badRequests(validKey string) []badRequest {
 // expected status (and the API's JSON error shape under /api), none a 5xx, and none
 // changes the accounts, keys or products.
 func TestBadInput(t *testing.T) {
-	s := start(t, testapp.DB(t))
+	s := start(t, testapp.MigratedDB(t, testapp.Assets(t).Migrations))
 	acct := signup(t, s, "bad@example.com", 1)
 	readKey, _ := acct.Client.CreateKey("read only", testapp.KeyOptions{Scopes: []string{"products:read"}})
 	db := openDB(t, s.DB)

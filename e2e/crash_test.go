@@ -49,7 +49,7 @@ func crashLoop(t *testing.T, clients, batchOver int) {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	t.Logf("seed %d, %d cycles", seed, cycles)
 
-	dbPath := testapp.DB(t)
+	dbPath := testapp.MigratedDB(t, testapp.Assets(t).Migrations)
 	s := start(t, dbPath)
 	acct := signup(t, s, "crash@example.com", 2)
 	hc := newHTTPClient(clients)

@@ -116,7 +116,7 @@ func (l *load) record(name, price string, r apiResult) {
 // exactly 12,800 rows, each client seeing only 201s.
 func TestConcurrentCreates(t *testing.T) {
 	const clients, each, keys = 64, 200, 8
-	s := start(t, testapp.DB(t))
+	s := start(t, testapp.MigratedDB(t, testapp.Assets(t).Migrations))
 	acct := signup(t, s, "load@example.com", keys)
 
 	began := time.Now()

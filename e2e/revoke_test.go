@@ -40,7 +40,7 @@ func TestRevocationRace(t *testing.T) {
 // how long after that the server may still accept the key.
 func revocationRace(t *testing.T, grace time.Duration, revoke func(t *testing.T, s *server, acct *account, i int)) {
 	const rounds, workers, afterRevoke = 5, 16, 400
-	s := start(t, testapp.DB(t))
+	s := start(t, testapp.MigratedDB(t, testapp.Assets(t).Migrations))
 	acct := signup(t, s, "revoke@example.com", rounds)
 	hc := newHTTPClient(workers)
 

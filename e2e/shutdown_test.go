@@ -58,7 +58,7 @@ func (r *slowRequest) finish() (*http.Response, string, error) {
 // requests already in flight finish with their normal answers, and exits 0 with their
 // writes in the database.
 func TestGracefulShutdown(t *testing.T) {
-	s := start(t, testapp.DB(t))
+	s := start(t, testapp.MigratedDB(t, testapp.Assets(t).Migrations))
 	acct := signup(t, s, "shutdown@example.com", 1)
 	key := acct.Keys[0]
 

@@ -28,7 +28,7 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	path := testapp.DB(t)
+	path := testapp.MigratedDB(t, testapp.Assets(t).Migrations)
 	db, err := database.Open(ctx, path, testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)

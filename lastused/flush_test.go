@@ -15,7 +15,7 @@ import (
 // A failed write loses nothing: the uses stay pending and the next Flush writes them,
 // without waiting out the key's minute.
 func TestFailedFlushIsRetried(t *testing.T) {
-	db, err := database.Open(context.Background(), testapp.DB(t), testapp.Assets(t).Migrations)
+	db, err := database.Open(context.Background(), testapp.MigratedDB(t, testapp.Assets(t).Migrations), testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestFailedFlushIsRetried(t *testing.T) {
 // A flush larger than one transaction's share writes every key.
 func TestLargeFlushWritesEveryKey(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, testapp.DB(t), testapp.Assets(t).Migrations)
+	db, err := database.Open(ctx, testapp.MigratedDB(t, testapp.Assets(t).Migrations), testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package testapp
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the admin connection
+
+	"keyport/database"
+	"keyport/migrations"
 )
 
 // PostgresEnv names the variable that runs the tests on PostgreSQL: a URL of a cluster
@@ -42,18 +46,36 @@ func PostgresOnly(t testing.TB) {
 
 // DB returns what -db takes for a fresh, empty database of t's own: a file in
 // t.TempDir(), or on PostgreSQL the URL of a new database, dropped when t ends (after
-// the cleanups registered later, such as the app's Close).
+// the cleanups registered later, such as the app's Close). Tests of migrating itself use
+// it; the others want MigratedDB.
 func DB(t testing.TB) string {
 	t.Helper()
 	if !Postgres() {
 		return filepath.Join(t.TempDir(), "keyport.db")
 	}
+	// template0: nobody is ever connected to it, so parallel tests may copy it at once.
+	return pgDatabase(t, "template0")
+}
+
+// MigratedDB is DB with the schema of ms applied already. On PostgreSQL the database is
+// a copy of a template migrated once per migration set (see pgTemplate), which is much
+// cheaper than running every version for every test; on SQLite it is DB, since opening
+// migrates a new file in milliseconds.
+func MigratedDB(t testing.TB, ms migrations.Set) string {
+	t.Helper()
+	if !Postgres() {
+		return DB(t)
+	}
+	return pgDatabase(t, pgTemplate(t, ms.Postgres))
+}
+
+func pgDatabase(t testing.TB, template string) string {
+	t.Helper()
 	admin := adminDB(t)
 	b := make([]byte, 8)
 	rand.Read(b)
 	name := "keyport_test_" + hex.EncodeToString(b)
-	// template0: nobody is ever connected to it, so parallel tests may copy it at once.
-	if _, err := admin.Exec("CREATE DATABASE " + name + " TEMPLATE template0"); err != nil {
+	if _, err := admin.Exec("CREATE DATABASE " + name + " TEMPLATE " + template); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -62,9 +84,99 @@ func DB(t testing.TB) string {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
 	})
+	return pgURL(name)
+}
+
+func pgURL(name string) string {
 	u, _ := url.Parse(os.Getenv(PostgresEnv)) // adminDB parsed it already
 	u.Path = "/" + name
 	return u.String()
+}
+
+// templateLock is the pg_advisory_lock key under which one test process builds a
+// template while the others (go test runs packages in parallel) wait for it. It differs
+// from database's migration lock, which the build itself takes.
+const templateLock = 0x6b6579706f7275
+
+var templates struct {
+	mu    sync.Mutex
+	built map[string]string // hash of the versions -> template name
+}
+
+// pgTemplate returns the name of a database migrated with versions, for CREATE DATABASE
+// … TEMPLATE. Its name carries a hash of the versions, so a changed or added version
+// gets a new template, and every test process of a run (and later runs on the same
+// cluster) reuses the one that exists: at most one per migration set is left behind,
+// and the throwaway cluster of scripts/test takes it with it. It is built under another
+// name and renamed when complete, so its name existing means it is whole. Connections
+// to it are refused afterwards: CREATE DATABASE fails while anyone is connected to its
+// template.
+func pgTemplate(t testing.TB, versions []string) string {
+	t.Helper()
+	h := sha256.New()
+	for _, v := range versions {
+		fmt.Fprintf(h, "%d\n%s", len(v), v)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))[:16]
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if name, ok := templates.built[sum]; ok {
+		return name
+	}
+	name := "keyport_template_" + sum
+	if err := buildTemplate(adminDB(t), name, versions); err != nil {
+		t.Fatalf("PostgreSQL template database %s: %v", name, err)
+	}
+	if templates.built == nil {
+		templates.built = map[string]string{}
+	}
+	templates.built[sum] = name
+	return name
+}
+
+func buildTemplate(admin *sql.DB, name string, versions []string) error {
+	ctx := context.Background()
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", templateLock); err != nil {
+		return err
+	}
+	defer conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", templateLock)
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
+		return err
+	}
+	// A process killed while building leaves its half-built copy under this name.
+	build := name + "_build"
+	for _, stmt := range []string{
+		"DROP DATABASE IF EXISTS " + build + " WITH (FORCE)",
+		"CREATE DATABASE " + build + " TEMPLATE template0",
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	db, err := database.Open(ctx, pgURL(build), migrations.Set{Postgres: versions})
+	if err != nil {
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	// RENAME waits (up to 5 s) for the server to end the sessions just closed. A process
+	// killed between the two statements leaves a template that still works as one.
+	for _, stmt := range []string{
+		"ALTER DATABASE " + build + " RENAME TO " + name,
+		"ALTER DATABASE " + name + " WITH ALLOW_CONNECTIONS false IS_TEMPLATE true",
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var admin struct {

@@ -119,14 +119,14 @@ type App struct {
 // Option changes the configuration before the app opens.
 type Option func(*app.Config)
 
-// New starts keyport on a fresh database (DB), configured as `keyport serve`
+// New starts keyport on a fresh migrated database (MigratedDB) unless an option names
+// one, configured as `keyport serve`
 // runs by default (including the per-key rate limit). The clock starts at the real
 // current time (rounded to the second) and only moves when the test advances it.
 func New(t testing.TB, opts ...Option) *App {
 	t.Helper()
 	clock := NewClock(time.Now().UTC().Truncate(time.Second))
 	cfg := app.Config{
-		DBPath:        DB(t),
 		Now:           clock.Now,
 		BcryptCost:    bcrypt.MinCost,
 		WatchInterval: 20 * time.Millisecond,
@@ -134,6 +134,9 @@ func New(t testing.TB, opts ...Option) *App {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.DBPath == "" {
+		cfg.DBPath = MigratedDB(t, Assets(t).Migrations)
 	}
 	logs := &Logs{}
 	logger := slog.New(logging.NewText(logs, slog.LevelDebug))

@@ -17,7 +17,7 @@ func open(t *testing.T) (*usage.Counter, *queries.Queries) { return openTB(t) }
 // openTB is a Counter on a fresh database file.
 func openTB(t testing.TB) (*usage.Counter, *queries.Queries) {
 	t.Helper()
-	db, err := database.Open(context.Background(), testapp.DB(t), testapp.Assets(t).Migrations)
+	db, err := database.Open(context.Background(), testapp.MigratedDB(t, testapp.Assets(t).Migrations), testapp.Assets(t).Migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
