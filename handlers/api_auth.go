@@ -128,22 +128,14 @@ func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 			if err := v.apiError(c.Response().Header()); err != nil {
 				return err
 			}
-			kc, _ := s.keyContexts.Get().(*keyContext)
-			if kc == nil {
-				kc = new(keyContext)
-			}
-			kc.Context, kc.key = c, v.Key
-			err = next(kc)
-			// Reused once the handler has returned, as Echo reuses its contexts.
-			*kc = keyContext{}
-			s.keyContexts.Put(kc)
-			return err
+			return next(&keyContext{Context: c, key: v.Key})
 		}
 	}
 }
 
 // keyContext is a request's context with the key requireKey checked, which keyFrom reads.
-// c.Set cost the context's map and a boxed copy of the Key on every API request.
+// c.Set cost the context's map and a boxed copy of the Key on every API request; this is
+// one allocation.
 type keyContext struct {
 	echo.Context
 	key keyauth.Key

@@ -61,8 +61,6 @@ type Server struct {
 	// dummyHash is compared against when an email is unknown, so both failure cases take
 	// the same time.
 	dummyHash []byte
-	// keyContexts are requireKey's, reused from request to request.
-	keyContexts sync.Pool
 	// answers are the buffers answerJSON writes JSON answers in.
 	answers sync.Pool
 }
