@@ -117,6 +117,10 @@ func migratePostgres(ctx context.Context, db *sql.DB, migrations []string) error
 }
 
 func pgCode(err error) string {
+	if err == nil {
+		// Every successful write asks (Retry): errors.As's target would be allocated.
+		return ""
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return pe.Code

@@ -31,10 +31,12 @@ type verdict struct {
 	Code    string
 	Key     keyauth.Key // set unless Code is CodeNotFound
 	Missing bool        // no key was presented at all (Code is CodeNotFound)
-	// Limit is the rate limiter's decision; nil when the key was refused before the
-	// limiter, or nothing is limited.
-	Limit *ratelimit.Decision
-	Scope string // the first required scope the key lacks
+	// Limit is the rate limiter's decision when Limited; unset when the key was refused
+	// before the limiter, or nothing is limited. A value, not a pointer: that cost an
+	// allocation on every request.
+	Limit   ratelimit.Decision
+	Limited bool
+	Scope   string // the first required scope the key lacks
 }
 
 // checkKey is the one place a presented key is judged, for the products API, verify and
@@ -71,9 +73,8 @@ func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string,
 	// Rate limited before the scope check: every request with a good key counts, and every
 	// answer to one carries the RateLimit-* headers.
 	if s.Limiter != nil {
-		d := s.Limiter.Allow(k.ID, now)
-		v.Limit = &d
-		if !d.Allowed {
+		v.Limit, v.Limited = s.Limiter.Allow(k.ID, now), true
+		if !v.Limit.Allowed {
 			s.keyChecked(k.ID, metrics.OutcomeRateLimited, now)
 			v.Code = CodeRateLimited
 			return v, nil
@@ -94,8 +95,8 @@ func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string,
 // apiError is the products API's answer to a refused verdict, nil for a valid one. h gets
 // the RateLimit-* headers (and Retry-After when limited).
 func (v verdict) apiError(h http.Header) error {
-	if v.Limit != nil {
-		setRateLimitHeaders(h, *v.Limit)
+	if v.Limited {
+		setRateLimitHeaders(h, v.Limit)
 	}
 	switch v.Code {
 	case CodeValid:
@@ -110,16 +111,21 @@ func (v verdict) apiError(h http.Header) error {
 	case CodeExpired:
 		return errAPIKeyExpired
 	case CodeRateLimited:
-		return errRateLimited(*v.Limit)
+		return errRateLimited(v.Limit)
 	}
 	return errInsufficientScope(v.Scope)
 }
 
+// keyHandler is an API handler, given the key requireKey checked. The key is an argument
+// rather than something the context carries: c.Set cost the context's map and a boxed
+// copy of the Key, and a wrapper around the context one allocation, on every request.
+type keyHandler func(c echo.Context, k keyauth.Key) error
+
 // requireKey authenticates an API request by its key (x-api-key, or Authorization:
 // Bearer) and checks it holds scope. Cookies play no part here.
-func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
+func (s *Server) requireKey(scope string) func(keyHandler) echo.HandlerFunc {
 	scopes := []string{scope}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(next keyHandler) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			v, err := s.checkKey(c.Request().Context(), keyFromRequest(c.Request()), "", scopes, s.Now())
 			if err != nil {
@@ -128,17 +134,9 @@ func (s *Server) requireKey(scope string) echo.MiddlewareFunc {
 			if err := v.apiError(c.Response().Header()); err != nil {
 				return err
 			}
-			return next(&keyContext{Context: c, key: v.Key})
+			return next(c, v.Key)
 		}
 	}
-}
-
-// keyContext is a request's context with the key requireKey checked, which keyFrom reads.
-// c.Set cost the context's map and a boxed copy of the Key on every API request; this is
-// one allocation.
-type keyContext struct {
-	echo.Context
-	key keyauth.Key
 }
 
 // keyChecked records how one key check ended (a metrics outcome): in the Prometheus
@@ -176,14 +174,6 @@ func keyFromRequest(r *http.Request) string {
 		return strings.TrimSpace(auth[7:])
 	}
 	return ""
-}
-
-// keyFrom is the key requireKey checked; the zero Key on routes without it.
-func keyFrom(c echo.Context) keyauth.Key {
-	if kc, ok := c.(*keyContext); ok {
-		return kc.key
-	}
-	return keyauth.Key{}
 }
 
 // The RateLimit-* headers' names as Header.Set stores them.

@@ -75,12 +75,11 @@ func apiTimeOrNull(ms int64, valid bool) *string {
 }
 
 // rootActor is the root key making a change, as the audit log records it.
-func rootActor(c echo.Context) org.Actor {
-	k := keyFrom(c)
+func rootActor(c echo.Context, k keyauth.Key) org.Actor {
 	return org.Actor{Email: "Root key “" + k.Name + "” (" + k.Hint + ")", IP: c.RealIP()}
 }
 
-func (s *Server) listAPIKeys(c echo.Context) error {
+func (s *Server) listAPIKeys(c echo.Context, root keyauth.Key) error {
 	status, err := parse.KeyStatus(c.QueryParam("status"))
 	if err != nil {
 		return err
@@ -88,7 +87,7 @@ func (s *Server) listAPIKeys(c echo.Context) error {
 	now := sql.NullInt64{Int64: s.Now().UnixMilli(), Valid: true}
 	page, err := apiPage(c, func(before, limit int64) ([]queries.ApiKey, error) {
 		return s.Read.ListAPIKeysByStatus(c.Request().Context(), queries.ListAPIKeysByStatusParams{
-			OrgID: keyFrom(c).OrgID, Before: before, Status: status, Now: now, Limit: limit,
+			OrgID: root.OrgID, Before: before, Status: status, Now: now, Limit: limit,
 		})
 	}, func(k queries.ApiKey) int64 { return k.Seq }, s.apiKey)
 	if err != nil {
@@ -97,8 +96,8 @@ func (s *Server) listAPIKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, page)
 }
 
-func (s *Server) getAPIKey(c echo.Context) error {
-	k, err := s.Read.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: keyFrom(c).OrgID, ID: c.Param("id")})
+func (s *Server) getAPIKey(c echo.Context, root keyauth.Key) error {
+	k, err := s.Read.GetAPIKey(c.Request().Context(), queries.GetAPIKeyParams{OrgID: root.OrgID, ID: c.Param("id")})
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -110,7 +109,7 @@ func (s *Server) getAPIKey(c echo.Context) error {
 
 // createAPIKey makes a key. A root key may grant keys:* scopes it holds itself, never
 // more: keys:write alone must not mint a key that can also read or verify.
-func (s *Server) createAPIKey(c echo.Context) error {
+func (s *Server) createAPIKey(c echo.Context, root keyauth.Key) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -119,14 +118,13 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	root := keyFrom(c)
 	for scope := range strings.FieldsSeq(in.Scopes) {
 		if slices.Contains(keyauth.RootScopes, scope) && !root.HasScope(scope) {
 			return errCannotGrantScope(scope)
 		}
 	}
 	created, err := s.Org.CreateKey(c.Request().Context(), org.NewKey{
-		OrgID: root.OrgID, Name: in.Name, Scopes: in.Scopes, ExpiresIn: in.ExpiresIn, Actor: rootActor(c),
+		OrgID: root.OrgID, Name: in.Name, Scopes: in.Scopes, ExpiresIn: in.ExpiresIn, Actor: rootActor(c, root),
 	})
 	if err != nil {
 		return err
@@ -136,9 +134,9 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	return c.JSON(http.StatusCreated, NewAPIKey{APIKey: s.apiKey(created.Row), Key: created.Key})
 }
 
-func (s *Server) revokeAPIKey(c echo.Context) error {
+func (s *Server) revokeAPIKey(c echo.Context, root keyauth.Key) error {
 	revoked, err := s.Org.RevokeKey(c.Request().Context(), org.Revoke{
-		OrgID: keyFrom(c).OrgID, ID: c.Param("id"), Actor: rootActor(c),
+		OrgID: root.OrgID, ID: c.Param("id"), Actor: rootActor(c, root),
 	})
 	if errors.Is(err, org.ErrKeyNotFound) {
 		return ErrNotFound
@@ -149,7 +147,7 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.apiKey(revoked.Row))
 }
 
-func (s *Server) rollAPIKey(c echo.Context) error {
+func (s *Server) rollAPIKey(c echo.Context, root keyauth.Key) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -159,7 +157,7 @@ func (s *Server) rollAPIKey(c echo.Context) error {
 		return err
 	}
 	rolled, err := s.Org.RollKey(c.Request().Context(), org.Roll{
-		OrgID: keyFrom(c).OrgID, ID: c.Param("id"), Grace: grace, GraceLabel: graceLabel(choice), Actor: rootActor(c),
+		OrgID: root.OrgID, ID: c.Param("id"), Grace: grace, GraceLabel: graceLabel(choice), Actor: rootActor(c, root),
 	})
 	switch {
 	case errors.Is(err, org.ErrKeyNotFound):

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -13,19 +12,28 @@ import (
 
 	"keyport/handlers/parse"
 	"keyport/input"
+	"keyport/keyauth"
 	"keyport/queries"
 	"keyport/randid"
 )
 
 const maxBody = 64 << 10
 
-// Product is the API's product representation.
+// productsPath is where a product's URL starts.
+const productsPath = "/api/products/"
+
+// Product is the API's product representation, as stored: its JSON, written by
+// appendJSON, formats the price and time straight into the answer instead of into
+// strings that are thrown away once copied there.
 type Product struct {
-	ID        string      `json:"id"`
-	Name      string      `json:"name"`
-	Price     json.Number `json:"price"`
-	CreatedAt string      `json:"createdAt"`
+	ID         string
+	Name       string
+	PriceCents int64
+	CreatedAt  int64 // Unix ms
 }
+
+// MarshalJSON is for c.JSON (?pretty), which indents what it returns.
+func (p Product) MarshalJSON() ([]byte, error) { return p.appendJSON(nil), nil }
 
 // Page is one page of a list, newest first.
 type Page[T any] struct {
@@ -33,18 +41,18 @@ type Page[T any] struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
-// appendJSON appends p as encoding/json writes it; Price is always a number FormatCents
-// wrote, which encoding/json writes as it is.
+// appendJSON appends p as {"id","name","price","createdAt"}: the price a JSON number as
+// parse.FormatCents writes it, the time a string as apiTime does.
 func (p Product) appendJSON(b []byte) []byte {
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, p.ID)
 	b = append(b, `,"name":`...)
 	b = appendJSONString(b, p.Name)
 	b = append(b, `,"price":`...)
-	b = append(b, p.Price...)
-	b = append(b, `,"createdAt":`...)
-	b = appendJSONString(b, p.CreatedAt)
-	return append(b, '}')
+	b = parse.AppendCents(b, p.PriceCents)
+	b = append(b, `,"createdAt":"`...) // the time needs no escape
+	b = appendAPITime(b, p.CreatedAt)
+	return append(b, `"}`...)
 }
 
 // appendProductPage appends p as encoding/json writes it.
@@ -68,15 +76,6 @@ func appendProductPage(p Page[Product], b []byte) []byte {
 		b = appendJSONString(b, *p.NextCursor)
 	}
 	return append(b, '}')
-}
-
-func product(id, name string, cents, createdAt int64) Product {
-	return Product{
-		ID:        id,
-		Name:      name,
-		Price:     json.Number(parse.FormatCents(cents)),
-		CreatedAt: apiTime(createdAt),
-	}
 }
 
 // readBody reads an API request's body, at most maxBody bytes. io.ReadAll would start
@@ -111,16 +110,24 @@ func readBody(c echo.Context) ([]byte, error) {
 // apiTimeLayout is the API's times: RFC 3339 in UTC, to the millisecond.
 const apiTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// apiTime formats a Unix-ms time as apiTimeLayout. Every product answer has one: digits
-// put in place cost a tenth of what Format's reading of the layout does.
+// apiTime formats a Unix-ms time as apiTimeLayout.
 func apiTime(ms int64) string {
+	var buf [32]byte
+	return string(appendAPITime(buf[:0], ms))
+}
+
+// appendAPITime appends a Unix-ms time as apiTimeLayout. Every product answer has one:
+// digits put in place cost a tenth of what Format's reading of the layout does.
+func appendAPITime(dst []byte, ms int64) []byte {
 	t := time.UnixMilli(ms).UTC()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
-		return t.Format(apiTimeLayout)
+		return t.AppendFormat(dst, apiTimeLayout)
 	}
 	hour, minute, sec := t.Clock()
-	b := []byte("0000-00-00T00:00:00.000Z")
+	n := len(dst)
+	dst = append(dst, "0000-00-00T00:00:00.000Z"...)
+	b := dst[n:]
 	digits := func(at, n, width int) {
 		for i := at + width - 1; i >= at; i-- {
 			b[i] = byte('0' + n%10)
@@ -134,10 +141,10 @@ func apiTime(ms int64) string {
 	digits(14, minute, 2)
 	digits(17, sec, 2)
 	digits(20, t.Nanosecond()/1e6, 3)
-	return string(b)
+	return dst
 }
 
-func (s *Server) createProduct(c echo.Context) error {
+func (s *Server) createProduct(c echo.Context, k keyauth.Key) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -146,10 +153,12 @@ func (s *Server) createProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k := keyFrom(c)
 	t := s.Now()
 	now := t.UnixMilli()
-	id := randid.Ordered("prod", t)
+	// The id and the Location that names it are one string.
+	var buf [64]byte
+	loc := string(randid.AppendOrdered(append(buf[:0], productsPath...), "prod", t))
+	id := loc[len(productsPath):]
 	row := queries.CreateProductParams{
 		ID: id, OrgID: k.OrgID, Name: in.Name, PriceCents: in.PriceCents, CreatedAt: now,
 		KeyID: sql.NullString{String: k.ID, Valid: true},
@@ -160,15 +169,15 @@ func (s *Server) createProduct(c echo.Context) error {
 		return err
 	}
 	s.Metrics.ProductCreated()
-	c.Response().Header().Set(echo.HeaderLocation, "/api/products/"+id)
-	return answerJSON(s, c, http.StatusCreated, product(id, in.Name, in.PriceCents, now), Product.appendJSON)
+	c.Response().Header().Set(echo.HeaderLocation, loc)
+	return answerJSON(s, c, http.StatusCreated, Product{id, in.Name, in.PriceCents, now}, Product.appendJSON)
 }
 
-func (s *Server) listProducts(c echo.Context) error {
+func (s *Server) listProducts(c echo.Context, k keyauth.Key) error {
 	page, err := apiPage(c, func(before, limit int64) ([]queries.ListProductsRow, error) {
-		return s.Read.ListProducts(c.Request().Context(), queries.ListProductsParams{OrgID: keyFrom(c).OrgID, Before: before, Limit: limit})
+		return s.Read.ListProducts(c.Request().Context(), queries.ListProductsParams{OrgID: k.OrgID, Before: before, Limit: limit})
 	}, func(r queries.ListProductsRow) int64 { return r.Seq },
-		func(r queries.ListProductsRow) Product { return product(r.ID, r.Name, r.PriceCents, r.CreatedAt) })
+		func(r queries.ListProductsRow) Product { return Product{r.ID, r.Name, r.PriceCents, r.CreatedAt} })
 	if err != nil {
 		return err
 	}
@@ -202,13 +211,13 @@ func apiPage[R, V any](c echo.Context, fetch func(before, limit int64) ([]R, err
 	return page, nil
 }
 
-func (s *Server) getProduct(c echo.Context) error {
-	r, err := s.Read.GetProduct(c.Request().Context(), queries.GetProductParams{OrgID: keyFrom(c).OrgID, ID: c.Param("id")})
+func (s *Server) getProduct(c echo.Context, k keyauth.Key) error {
+	r, err := s.Read.GetProduct(c.Request().Context(), queries.GetProductParams{OrgID: k.OrgID, ID: c.Param("id")})
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	return answerJSON(s, c, http.StatusOK, product(r.ID, r.Name, r.PriceCents, r.CreatedAt), Product.appendJSON)
+	return answerJSON(s, c, http.StatusOK, Product{r.ID, r.Name, r.PriceCents, r.CreatedAt}, Product.appendJSON)
 }

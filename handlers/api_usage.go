@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport/handlers/parse"
+	"keyport/keyauth"
 	"keyport/queries"
 	"keyport/usage"
 )
@@ -32,13 +33,13 @@ type UsageBucket struct {
 
 // keyUsage answers GET /api/v1/keys/{id}/usage?days=1..90 for a key of the root key's
 // organization: by the hour up to 2 days, by UTC day beyond.
-func (s *Server) keyUsage(c echo.Context) error {
+func (s *Server) keyUsage(c echo.Context, root keyauth.Key) error {
 	days, err := parse.UsageDays(c.QueryParam("days"))
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	k, err := s.Read.GetAPIKey(ctx, queries.GetAPIKeyParams{OrgID: keyFrom(c).OrgID, ID: c.Param("id")})
+	k, err := s.Read.GetAPIKey(ctx, queries.GetAPIKeyParams{OrgID: root.OrgID, ID: c.Param("id")})
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport/handlers/parse"
+	"keyport/keyauth"
 )
 
 // Verification is the verify API's answer for a key of the root key's organization.
@@ -78,7 +79,7 @@ func (n NotFound) appendJSON(b []byte) []byte {
 // verifyKey answers POST /api/v1/keys/verify: 200 with the verdict on a key of the root
 // key's organization, whatever it is; the root key's own problems were answered by
 // requireKey.
-func (s *Server) verifyKey(c echo.Context) error {
+func (s *Server) verifyKey(c echo.Context, root keyauth.Key) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -87,7 +88,7 @@ func (s *Server) verifyKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.checkKey(c.Request().Context(), in.Key, keyFrom(c).OrgID, in.Scopes, s.Now())
+	v, err := s.checkKey(c.Request().Context(), in.Key, root.OrgID, in.Scopes, s.Now())
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (s *Server) verifyKey(c echo.Context) error {
 		t := apiTime(v.Key.ExpiresAt)
 		out.ExpiresAt = &t
 	}
-	if d := v.Limit; d != nil {
+	if d := v.Limit; v.Limited {
 		out.RateLimit = &RateLimit{Limit: d.Limit, Remaining: d.Remaining, Reset: ceilSeconds(d.Reset)}
 	}
 	return answerJSON(s, c, http.StatusOK, out, Verification.appendJSON)

@@ -94,7 +94,7 @@ func BenchmarkRequireKey(b *testing.B) {
 		{"bad-checksum", func(int) string { return badSum }, false},
 	}
 	e := echo.New()
-	h := s.requireKey(keyauth.ScopeProductsWrite)(func(echo.Context) error { return nil })
+	h := s.requireKey(keyauth.ScopeProductsWrite)(func(echo.Context, keyauth.Key) error { return nil })
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodPost, "/api/products", nil)

@@ -56,13 +56,42 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
+// structProduct is a product as c.JSON sent it before its JSON was written by hand, the
+// price and time formatted into strings first: what encoding/json writes of it is the
+// contract.
+type structProduct struct {
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Price     json.Number `json:"price"`
+	CreatedAt string      `json:"createdAt"`
+}
+
+func (p Product) asStruct() structProduct {
+	return structProduct{p.ID, p.Name, json.Number(parse.FormatCents(p.PriceCents)), apiTime(p.CreatedAt)}
+}
+
+// indentJSON is what c.JSON sends for ?pretty.
+func indentJSON(t testing.TB, v any) string {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 // checkProductJSON checks that what answerJSON sends for a product, and for pages of it,
-// is what c.JSON sent.
+// is what c.JSON sent, and that c.JSON (?pretty) still sends what it did.
 func checkProductJSON(t *testing.T, id, name string, cents, createdAt int64, cursor string) {
 	t.Helper()
-	p := product(id, name, cents, createdAt)
-	if got, want := string(append(p.appendJSON(nil), '\n')), encoderJSON(t, p); got != want {
+	p := Product{id, name, cents, createdAt}
+	if got, want := string(append(p.appendJSON(nil), '\n')), encoderJSON(t, p.asStruct()); got != want {
 		t.Fatalf("product JSON = %s, want %s", got, want)
+	}
+	if got, want := indentJSON(t, p), indentJSON(t, p.asStruct()); got != want {
+		t.Fatalf("pretty product JSON = %s, want %s", got, want)
 	}
 	pages := []Page[Product]{{}, {Data: []Product{}}, {Data: []Product{p}}, {Data: []Product{p, p, p}}}
 	for _, page := range pages {
@@ -70,8 +99,18 @@ func checkProductJSON(t *testing.T, id, name string, cents, createdAt int64, cur
 		pages = append(pages, page)
 	}
 	for _, page := range pages {
-		if got, want := string(append(appendProductPage(page, nil), '\n')), encoderJSON(t, page); got != want {
+		old := Page[structProduct]{NextCursor: page.NextCursor}
+		if page.Data != nil {
+			old.Data = []structProduct{}
+		}
+		for _, p := range page.Data {
+			old.Data = append(old.Data, p.asStruct())
+		}
+		if got, want := string(append(appendProductPage(page, nil), '\n')), encoderJSON(t, old); got != want {
 			t.Fatalf("page JSON = %s, want %s", got, want)
+		}
+		if got, want := indentJSON(t, page), indentJSON(t, old); got != want {
+			t.Fatalf("pretty page JSON = %s, want %s", got, want)
 		}
 	}
 }
@@ -101,7 +140,7 @@ func FuzzProductJSON(f *testing.F) {
 }
 
 func BenchmarkProductJSON(b *testing.B) {
-	p := product("prod_0VcVrn20JhQGOg6p3gOXbW", "Widget", 999, 1764554584005)
+	p := Product{"prod_0VcVrn20JhQGOg6p3gOXbW", "Widget", 999, 1764554584005}
 	b.Run("append", func(b *testing.B) {
 		for b.Loop() {
 			_ = append(p.appendJSON(make([]byte, 0, 256)), '\n')
@@ -111,7 +150,7 @@ func BenchmarkProductJSON(b *testing.B) {
 		var buf bytes.Buffer
 		for b.Loop() {
 			buf.Reset()
-			if err := json.NewEncoder(&buf).Encode(p); err != nil {
+			if err := json.NewEncoder(&buf).Encode(p.asStruct()); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -34,15 +34,21 @@ const timeWidth = 8
 // large table). The other 14 characters hold 83 random bits. It tells nothing the row
 // does not already show (its creation time) and nothing about other rows.
 func Ordered(prefix string, t time.Time) string {
+	var buf [64]byte
+	return string(AppendOrdered(buf[:0], prefix, t))
+}
+
+// AppendOrdered appends an id Ordered would return to dst.
+func AppendOrdered(dst []byte, prefix string, t time.Time) []byte {
 	var b [16]byte
 	rand.Read(b[:])
-	out := make([]byte, len(prefix)+1+width)
-	copy(out, prefix)
-	out[len(prefix)] = '_'
-	id := out[len(prefix)+1:]
+	dst = append(append(dst, prefix...), '_')
+	n := len(dst)
+	dst = append(dst, make([]byte, width)...)
+	id := dst[n:]
 	encode(id[:timeWidth], 0, uint64(max(t.UnixMilli(), 0)))
 	encode(id[timeWidth:], binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]))
-	return string(out)
+	return dst
 }
 
 // chunk is 62^10, the most base62 digits a uint64 holds: encode divides the 128-bit

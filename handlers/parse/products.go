@@ -176,7 +176,12 @@ func Cents(num string) (int64, error) {
 // 990 → "9.9". Prices are positive (the schema checks price_cents > 0).
 func FormatCents(c int64) string {
 	var buf [24]byte
-	b := strconv.AppendInt(buf[:0], c/100, 10)
+	return string(AppendCents(buf[:0], c))
+}
+
+// AppendCents appends cents as FormatCents writes them.
+func AppendCents(b []byte, c int64) []byte {
+	b = strconv.AppendInt(b, c/100, 10)
 	switch rem := c % 100; {
 	case rem == 0:
 	case rem%10 == 0:
@@ -184,7 +189,7 @@ func FormatCents(c int64) string {
 	default:
 		b = append(b, '.', byte('0'+rem/10), byte('0'+rem%10))
 	}
-	return string(b)
+	return b
 }
 
 // ErrLimit is returned for a ?limit= outside 1 to 100.
