@@ -176,35 +176,39 @@ func keyFromRequest(r *http.Request) string {
 	return ""
 }
 
-// The RateLimit-* headers' names as Header.Set stores them.
-var (
-	headerRateLimitLimit     = http.CanonicalHeaderKey("RateLimit-Limit")
-	headerRateLimitRemaining = http.CanonicalHeaderKey("RateLimit-Remaining")
-	headerRateLimitReset     = http.CanonicalHeaderKey("RateLimit-Reset")
-)
-
 // setRateLimitHeaders reports d in RateLimit-Limit, RateLimit-Remaining and
 // RateLimit-Reset (whole seconds, rounded up, until the key's full burst is back), and in
 // Retry-After (whole seconds until one more request is allowed) when d refused.
 //
 // Every answer with a key carries them, so they are set in two allocations instead of up
-// to nine (Header.Set allocates each name's canonical form, each value's slice, and
-// strconv each number past 99): the three numbers share one string, their values one slice.
+// to eleven (Header.Set allocates each value's slice, and strconv each number past 99):
+// the numbers share one string, their values one slice.
 func setRateLimitHeaders(h http.Header, d ratelimit.Decision) {
-	var buf [3 * 20]byte
+	var buf [4 * 20]byte
+	var ends [4]int
 	b := strconv.AppendInt(buf[:0], int64(d.Limit), 10)
-	i := len(b)
+	ends[0] = len(b)
 	b = strconv.AppendInt(b, int64(d.Remaining), 10)
-	j := len(b)
+	ends[1] = len(b)
 	b = strconv.AppendInt(b, int64(ceilSeconds(d.Reset)), 10)
-	nums := string(b)
-	vals := []string{nums[:i], nums[i:j], nums[j:]}
-	// Full slices: an Add to one header reallocates instead of overwriting the next.
-	h[headerRateLimitLimit] = vals[0:1:1]
-	h[headerRateLimitRemaining] = vals[1:2:2]
-	h[headerRateLimitReset] = vals[2:3:3]
+	ends[2] = len(b)
+	n := 3
 	if !d.Allowed {
-		h.Set("Retry-After", strconv.Itoa(retryAfter(d)))
+		b = strconv.AppendInt(b, int64(retryAfter(d)), 10)
+		ends[3] = len(b)
+		n = 4
+	}
+	nums := string(b)
+	vals := make([]string, n)
+	for i, start := 0, 0; i < n; i++ {
+		vals[i], start = nums[start:ends[i]], ends[i]
+	}
+	// Full slices: an Add to one header reallocates instead of overwriting the next.
+	h[hdrRateLimit] = vals[0:1:1]
+	h[hdrRateRemaining] = vals[1:2:2]
+	h[hdrRateReset] = vals[2:3:3]
+	if n == 4 {
+		h[hdrRetryAfter] = vals[3:4:4]
 	}
 }
 
@@ -218,7 +222,7 @@ func productPath(next echo.HandlerFunc) echo.HandlerFunc {
 		case strings.Contains(id, "/"):
 			return echo.ErrNotFound
 		case id == "create":
-			c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
+			c.Response().Header()[hdrAllow] = allowPostValue
 			return echo.ErrMethodNotAllowed
 		}
 		return next(c)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,9 +29,7 @@ const (
 func (s *Server) forwardAuth(c echo.Context) error {
 	err := s.forwardAuthCheck(c)
 	if err != nil {
-		if body, jerr := json.Marshal(toAPIError(err)); jerr == nil {
-			c.Response().Header().Set(headerError, asciiJSON(body))
-		}
+		c.Response().Header()[headerError] = []string{asciiJSON(toAPIError(err).appendJSON(nil))}
 	}
 	return err
 }
@@ -64,10 +61,12 @@ func (s *Server) forwardAuthCheck(c echo.Context) error {
 	if err := v.apiError(h); err != nil {
 		return err
 	}
-	h.Set("X-Keyport-Key-Id", v.Key.ID)
-	h.Set("X-Keyport-Key-Name", headerText(v.Key.Name))
-	h.Set("X-Keyport-Org-Id", v.Key.OrgID)
-	h.Set("X-Keyport-Scopes", v.Key.Scopes)
+	// One allocation for the four values; full slices, so an Add to one cannot overwrite the next.
+	vals := []string{v.Key.ID, headerText(v.Key.Name), v.Key.OrgID, v.Key.Scopes}
+	h[hdrKeyID] = vals[0:1:1]
+	h[hdrKeyName] = vals[1:2:2]
+	h[hdrKeyOrgID] = vals[2:3:3]
+	h[hdrKeyScopes] = vals[3:4:4]
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -75,9 +74,17 @@ func (s *Server) forwardAuthCheck(c echo.Context) error {
 // outside printable ASCII, and %, are percent-encoded ("Caf%C3%A9"), so plain names read
 // as they are and any name decodes back exactly.
 func headerText(s string) string {
+	i := 0
+	for i < len(s) && !escapedInHeader(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '%' {
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		if c := s[i]; escapedInHeader(c) {
 			fmt.Fprintf(&b, "%%%02X", c)
 		} else {
 			b.WriteByte(c)
@@ -85,3 +92,5 @@ func headerText(s string) string {
 	}
 	return b.String()
 }
+
+func escapedInHeader(c byte) bool { return c < 0x20 || c >= 0x7f || c == '%' }

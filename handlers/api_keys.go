@@ -93,7 +93,7 @@ func (s *Server) listAPIKeys(c echo.Context, root keyauth.Key) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, page)
+	return replyJSON(c, http.StatusOK, page)
 }
 
 func (s *Server) getAPIKey(c echo.Context, root keyauth.Key) error {
@@ -104,7 +104,7 @@ func (s *Server) getAPIKey(c echo.Context, root keyauth.Key) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.apiKey(k))
+	return replyJSON(c, http.StatusOK, s.apiKey(k))
 }
 
 // createAPIKey makes a key. A root key may grant keys:* scopes it holds itself, never
@@ -129,9 +129,10 @@ func (s *Server) createAPIKey(c echo.Context, root keyauth.Key) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/keys/"+created.Row.ID)
-	return c.JSON(http.StatusCreated, NewAPIKey{APIKey: s.apiKey(created.Row), Key: created.Key})
+	h := c.Response().Header()
+	h[hdrCacheControl] = noStoreValue
+	h[hdrLocation] = []string{"/api/v1/keys/" + created.Row.ID}
+	return replyJSON(c, http.StatusCreated, NewAPIKey{APIKey: s.apiKey(created.Row), Key: created.Key})
 }
 
 func (s *Server) revokeAPIKey(c echo.Context, root keyauth.Key) error {
@@ -144,7 +145,7 @@ func (s *Server) revokeAPIKey(c echo.Context, root keyauth.Key) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.apiKey(revoked.Row))
+	return replyJSON(c, http.StatusOK, s.apiKey(revoked.Row))
 }
 
 func (s *Server) rollAPIKey(c echo.Context, root keyauth.Key) error {
@@ -167,9 +168,10 @@ func (s *Server) rollAPIKey(c echo.Context, root keyauth.Key) error {
 	case err != nil:
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/keys/"+rolled.New.Row.ID)
-	return c.JSON(http.StatusCreated, RolledAPIKey{
+	h := c.Response().Header()
+	h[hdrCacheControl] = noStoreValue
+	h[hdrLocation] = []string{"/api/v1/keys/" + rolled.New.Row.ID}
+	return replyJSON(c, http.StatusCreated, RolledAPIKey{
 		NewAPIKey:   NewAPIKey{APIKey: s.apiKey(rolled.New.Row), Key: rolled.New.Key},
 		PreviousKey: s.apiKey(rolled.Old),
 	})

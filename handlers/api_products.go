@@ -169,7 +169,7 @@ func (s *Server) createProduct(c echo.Context, k keyauth.Key) error {
 		return err
 	}
 	s.Metrics.ProductCreated()
-	c.Response().Header().Set(echo.HeaderLocation, loc)
+	c.Response().Header()[hdrLocation] = []string{loc}
 	return answerJSON(s, c, http.StatusCreated, Product{id, in.Name, in.PriceCents, now}, Product.appendJSON)
 }
 

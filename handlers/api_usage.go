@@ -61,5 +61,5 @@ func (s *Server) keyUsage(c echo.Context, root keyauth.Key) error {
 			InsufficientScope: b.Counts[usage.InsufficientScope], Revoked: b.Counts[usage.Revoked], Expired: b.Counts[usage.Expired],
 		})
 	}
-	return c.JSON(http.StatusOK, out)
+	return replyJSON(c, http.StatusOK, out)
 }

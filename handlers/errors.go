@@ -175,12 +175,21 @@ func toAPIError(err error) *APIError {
 	return apiError(http.StatusInternalServerError, "internal_error", "Internal server error")
 }
 
+// appendJSON appends e as encoding/json writes it.
+func (e *APIError) appendJSON(b []byte) []byte {
+	b = append(b, `{"message":`...)
+	b = appendJSONString(b, e.Message)
+	b = append(b, `,"code":`...)
+	b = appendJSONString(b, e.Code)
+	return append(b, '}')
+}
+
 func (s *Server) writeAPIError(c echo.Context, e *APIError) {
 	if e.Status == http.StatusUnauthorized {
 		// RFC 9110: a 401 names the scheme that would do; the key also goes in x-api-key.
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="keyport"`)
+		c.Response().Header()[hdrWWWAuthenticate] = bearerValue
 	}
-	if err := c.JSON(e.Status, e); err != nil {
+	if err := answerJSON(s, c, e.Status, e, (*APIError).appendJSON); err != nil {
 		s.Logger.Error("write api error", slog.Any("error", err))
 	}
 }

@@ -46,7 +46,7 @@ func (s *Server) renderInvite(c echo.Context, status int, msg string) error {
 		InvitedBy: inv.InviterEmail, Email: inv.Email, Role: team.Role(inv.Role), Error: msg,
 	}
 	// A link carries a secret: keep it out of Referer headers and caches.
-	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header()[hdrCacheControl] = noStoreValue
 	if m := memberFrom(c); m != nil {
 		p.Join, p.WrongAccount = m.Email == inv.Email, m.Email != inv.Email
 		return s.render(c, status, "invite", "", p)

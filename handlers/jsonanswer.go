@@ -11,22 +11,33 @@ import (
 // c.JSON builds a json.Encoder and walks v by reflection on every answer, a few µs on
 // the hottest routes. ?pretty (or Echo's debug mode) asks c.JSON for indented JSON, which
 // only it writes. The buffer comes from s.answers and goes back once written (a Writer
-// keeps nothing of what it is given), as encoding/json reuses its own.
+// keeps nothing of what it is given), as encoding/json reuses its own. The Content-Type
+// is the shared value, not c.Blob's Get and Set of it.
 func answerJSON[T any](s *Server, c echo.Context, code int, v T, appendJSON func(T, []byte) []byte) error {
 	if c.Echo().Debug || c.QueryString() != "" && c.QueryParams().Has("pretty") {
-		return c.JSON(code, v)
+		return replyJSON(c, code, v)
 	}
 	buf, _ := s.answers.Get().(*[]byte)
 	if buf == nil {
 		buf = new([]byte)
 	}
 	b := append(appendJSON(v, (*buf)[:0]), '\n')
-	err := c.Blob(code, echo.MIMEApplicationJSON, b)
+	resp := c.Response()
+	resp.Header()[hdrContentType] = jsonTypeValue
+	resp.WriteHeader(code)
+	_, err := resp.Write(b)
 	if cap(b) <= maxPooledAnswer {
 		*buf = b
 		s.answers.Put(buf)
 	}
 	return err
+}
+
+// replyJSON is c.JSON with the shared Content-Type value, for the answers not worth
+// writing by hand.
+func replyJSON(c echo.Context, code int, v any) error {
+	c.Response().Header()[hdrContentType] = jsonTypeValue
+	return c.JSON(code, v)
 }
 
 // maxPooledAnswer bounds what s.answers keeps: a page of long names now and then must not

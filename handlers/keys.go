@@ -243,7 +243,7 @@ func (s *Server) showNewKey(c echo.Context, created org.CreatedKey, replaces *Ke
 		page.List = list
 	}
 	// The key must never be cached by a browser or proxy.
-	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header()[hdrCacheControl] = noStoreValue
 	return s.render(c, http.StatusCreated, "key_created", "key-created", page)
 }
 

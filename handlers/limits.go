@@ -18,7 +18,7 @@ const MaxPageBody = 64 << 10
 // show keys' metadata and audit rows that must not linger in a shared cache.
 func pageGuard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-store")
+		c.Response().Header()[hdrCacheControl] = noStoreValue
 		req := c.Request()
 		if req.ContentLength > MaxPageBody {
 			return errBodyTooLarge

@@ -273,7 +273,7 @@ func (s *Server) invite(c echo.Context) error {
 	}
 	list.OOB = true
 	// The link must never be cached by a browser or proxy.
-	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header()[hdrCacheControl] = noStoreValue
 	return s.render(c, http.StatusCreated, "member_invite", "member-invited", InviteForm{
 		Layout: s.layout(c, "Invitation link", "members"),
 		Email:  email, Role: role, Link: s.baseURL(c) + "/invite/" + inv.Token,

@@ -18,26 +18,6 @@ import (
 	"keyport/logging"
 )
 
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// setSecurityHeaders sets the headers every response carries.
-func setSecurityHeaders(h http.Header) {
-	// The value slices are shared by every response instead of allocated for each, as
-	// Header.Set would; nothing appends to them in place (a full slice reallocates).
-	h["Content-Security-Policy"] = cspValue
-	h["X-Content-Type-Options"] = nosniffValue
-	h["Referrer-Policy"] = sameOriginValue
-	h["X-Frame-Options"] = denyValue
-}
-
-var (
-	cspValue        = []string{csp}
-	nosniffValue    = []string{"nosniff"}
-	sameOriginValue = []string{"same-origin"}
-	denyValue       = []string{"DENY"}
-)
-
 // sameOrigin refuses state-changing requests from another origin, with the semantics of
 // net/http.CrossOriginProtection (Sec-Fetch-Site, then Origin against Host).
 func sameOrigin() echo.MiddlewareFunc {
@@ -64,9 +44,11 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		s.Metrics.RequestStarted()
 		var b [8]byte
 		rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
+		var x [16]byte
+		hex.Encode(x[:], b[:])
+		id := string(x[:])
 		h := c.Response().Header()
-		h.Set(echo.HeaderXRequestID, id)
+		h[hdrRequestID] = []string{id}
 		setSecurityHeaders(h)
 		req := c.Request()
 

@@ -53,7 +53,7 @@ func publicHost(public *url.URL) echo.MiddlewareFunc {
 					fmt.Sprintf("This keyport answers only at %s.", public.Host))
 			}
 			if hsts {
-				c.Response().Header().Set("Strict-Transport-Security", "max-age=31536000")
+				c.Response().Header()[hdrHSTS] = hstsValue
 			}
 			return next(c)
 		}

@@ -85,6 +85,13 @@ func (c *Contract) checkAPI(t testing.TB, next http.Handler) http.Handler {
 
 		req := r.Clone(context.Background())
 		req.Body = io.NopCloser(bytes.NewReader(reqBody.Bytes()))
+		// keyport assigns its headers straight into the map: a name not in canonical
+		// form would go out as written and be missed by Header.Get.
+		for name := range rec.Header() {
+			if canon := http.CanonicalHeaderKey(name); canon != name {
+				t.Errorf("%s %s: header %q is not in canonical form %q", r.Method, r.URL.Path, name, canon)
+			}
+		}
 		if err := c.check(req, rec.status, rec.Header(), rec.body.Bytes()); err != nil {
 			t.Errorf("OpenAPI contract: %s %s → %d: %v\nbody: %.500s", r.Method, r.URL.Path, rec.status, err, rec.body.String())
 		}
