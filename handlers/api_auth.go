@@ -165,15 +165,26 @@ func (s *Server) keyChecked(keyID, outcome string, now time.Time) {
 	s.Counts.Count(keyID, o, now)
 }
 
+// keyFromRequest is the key a request presents. The header map is read with the names'
+// canonical forms, as Header.Get would after canonicalizing them on every request.
 func keyFromRequest(r *http.Request) string {
-	if k := r.Header.Get("X-Api-Key"); k != "" {
+	if k := firstValue(r.Header[headerAPIKey]); k != "" {
 		return strings.TrimSpace(k)
 	}
-	auth := r.Header.Get("Authorization")
+	auth := firstValue(r.Header[echo.HeaderAuthorization])
 	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
 		return strings.TrimSpace(auth[7:])
 	}
 	return ""
+}
+
+var headerAPIKey = http.CanonicalHeaderKey("X-Api-Key")
+
+func firstValue(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 // setRateLimitHeaders reports d in RateLimit-Limit, RateLimit-Remaining and

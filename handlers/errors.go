@@ -140,6 +140,10 @@ func isAPI(c echo.Context) bool {
 }
 
 func toAPIError(err error) *APIError {
+	if ae, ok := err.(*APIError); ok {
+		// The refused key's answer, unwrapped: errors.As would allocate its targets.
+		return ae
+	}
 	var ae *APIError
 	var he *echo.HTTPError
 	switch {

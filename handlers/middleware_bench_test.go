@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"keyport/apikey"
 	"keyport/testapp"
 )
 
@@ -16,5 +17,23 @@ func BenchmarkNoWork(b *testing.B) {
 	defer testapp.ReportCPU(b)()
 	for b.Loop() {
 		serveAPI(b, a, http.MethodGet, "/api/none", key, "", http.StatusNotFound)
+	}
+}
+
+// BenchmarkUnknownKey sends the bench's "403 unknown key" request, a well-formed key no
+// one was issued, a new one each time as a sprayer would, to the route BenchmarkNoWork's
+// is read against: what the key check adds to the no-work route.
+func BenchmarkUnknownKey(b *testing.B) {
+	a := testapp.New(b, highRateLimit)
+	a.Signup(b, "bench@example.com").CreateKey("bench")
+	keys := make([]string, 4096)
+	for i := range keys {
+		keys[i], _ = apikey.Generate()
+	}
+	defer testapp.ReportCPU(b)()
+	i := 0
+	for b.Loop() {
+		serveAPI(b, a, http.MethodGet, "/api/products", keys[i%len(keys)], "", http.StatusForbidden)
+		i++
 	}
 }

@@ -35,7 +35,24 @@ const filterPage = 2000
 type fingerprints []uint32
 
 func (f fingerprints) has(fp uint32) bool {
-	_, ok := slices.BinarySearch(f, fp)
+	n := len(f)
+	if n == 0 {
+		return false
+	}
+	// Fingerprints are hashes, spread evenly over uint32: fp sits near fp/2³² of the way
+	// in (within about √n/2 places). Searching out from there touches a few neighbouring
+	// cache lines where a binary search of the whole filter takes ~20 probes across it at
+	// a million keys (BenchmarkFilterHas: 340 → 90 ns).
+	lo := int(uint64(fp) * uint64(n) >> 32)
+	hi := lo
+	for step := 8; lo > 0 && f[lo] > fp; step *= 2 {
+		lo = max(lo-step, 0)
+	}
+	for step := 8; hi < n-1 && f[hi] < fp; step *= 2 {
+		hi = min(hi+step, n-1)
+	}
+	// Now f[lo] ≤ fp or lo = 0, and f[hi] ≥ fp or hi = n-1: fp is in f only within.
+	_, ok := slices.BinarySearch(f[lo:hi+1], fp)
 	return ok
 }
 

@@ -127,17 +127,19 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 
 	v.mu.RLock()
 	k, hit := v.known[h]
-	miss := false
-	if !hit {
-		_, miss = v.unknown[h]
-	}
 	gen := v.gen
 	v.mu.RUnlock()
-	if miss {
-		return Key{}, ErrInvalid
-	}
 	if !hit {
+		// The filter before the keys known not to exist: it turns away a sprayed key
+		// without the lock; that set only holds the filter's few false positives (and
+		// every unknown key while there is no filter).
 		if !v.mayExist(h) {
+			return Key{}, ErrInvalid
+		}
+		v.mu.RLock()
+		_, miss := v.unknown[h]
+		v.mu.RUnlock()
+		if miss {
 			return Key{}, ErrInvalid
 		}
 		// A copy for the query, which keeps its slice: sliced, h itself would be moved to
