@@ -73,7 +73,11 @@ func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string,
 	// Rate limited before the scope check: every request with a good key counts, and every
 	// answer to one carries the RateLimit-* headers.
 	if s.Limiter != nil {
-		v.Limit, v.Limited = s.Limiter.Allow(k.ID, now), true
+		var slot *ratelimit.Slot
+		if k.State != nil {
+			slot = &k.State.Limit // the key's bucket, without looking the key up again
+		}
+		v.Limit, v.Limited = s.Limiter.AllowVia(slot, k.ID, now), true
 		if !v.Limit.Allowed {
 			s.keyChecked(k.ID, metrics.OutcomeRateLimited, now)
 			v.Code = CodeRateLimited

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,5 +171,29 @@ func TestRateLimitSharedStoreCountsAcrossProcesses(t *testing.T) {
 		if want := []int{http.StatusOK, http.StatusTooManyRequests}[i]; resp.StatusCode != want {
 			t.Errorf("after 12 s, request %d: %d, want %d\n%s", i+1, resp.StatusCode, want, body)
 		}
+	}
+}
+
+// Any change to any key empties the key cache, and with it the cached keys' handles to
+// their buckets; the buckets themselves live on in the limiter, so the limit holds.
+func TestRateLimitOutlivesTheKeyCache(t *testing.T) {
+	a := testapp.New(t, withRateLimit(3))
+	c := a.Signup(t, "rl@example.com")
+	key, _ := c.CreateKey("limited")
+	_, otherID := c.CreateKey("other")
+	for i := 1; i <= 2; i++ {
+		if resp, body := a.API(t, "GET", "/api/products", key, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: status %d, want 200\n%s", i, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := c.Post(dashboard+"/keys/"+otherID+"/revoke", url.Values{}); resp.StatusCode >= 400 {
+		t.Fatalf("revoke: status %d", resp.StatusCode)
+	}
+	resp, _ := a.API(t, "GET", "/api/products", key, "")
+	if got := rateHeaders(resp); resp.StatusCode != http.StatusOK || got[1] != "0" {
+		t.Fatalf("request 3, after the cache was emptied: status %d, remaining %q; want 200 and 0", resp.StatusCode, got[1])
+	}
+	if resp, _ := a.API(t, "GET", "/api/products", key, ""); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("request 4: status %d, want 429", resp.StatusCode)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"keyport/apikey"
 	"keyport/queries"
+	"keyport/ratelimit"
 )
 
 // Verification outcomes. Callers map them to the API's status codes.
@@ -55,6 +56,41 @@ type Key struct {
 	Scopes    string // space-separated
 	ExpiresAt int64  // Unix ms; 0 = never
 	RevokedAt int64  // Unix ms; 0 = active
+
+	// State is what the request path keeps in this process for the key, found with it in
+	// Verify's cache so that a request looks its key up once; nil for a key Verify did
+	// not cache (a disabled Verifier).
+	State *State
+	// defined holds which of AllScopes the key was granted, for HasScope; 0 when not
+	// worked out (a Key made elsewhere than Verify).
+	defined scopeSet
+}
+
+// State is one cached key's handles to its records in the request path's per-key
+// memory, which live on in their packages when the cache entry goes (invalidation).
+type State struct {
+	// Limit is the key's bucket in the rate limiter.
+	Limit ratelimit.Slot
+}
+
+// scopeSet is a set of AllScopes: bit i+1 for AllScopes[i], and bit 0 once worked out.
+type scopeSet uint64
+
+// scopeBit is scope's bit in a scopeSet, 0 for a scope not in AllScopes (or beyond what
+// the set holds).
+func scopeBit(scope string) scopeSet {
+	if i := slices.Index(AllScopes, scope); i >= 0 && i < 63 {
+		return 2 << i
+	}
+	return 0
+}
+
+func definedScopes(scopes string) scopeSet {
+	set := scopeSet(1)
+	for s := range strings.FieldsSeq(scopes) {
+		set |= scopeBit(s)
+	}
+	return set
 }
 
 // IsRoot reports whether a key with scopes (space-separated) is a root key: one that may
@@ -70,6 +106,12 @@ func IsRoot(scopes string) bool {
 
 // HasScope reports whether the key was granted scope.
 func (k Key) HasScope(scope string) bool {
+	if k.defined != 0 {
+		// Every API request asks for one of keyport's own scopes: a bit, not a scan.
+		if bit := scopeBit(scope); bit != 0 {
+			return k.defined&bit != 0
+		}
+	}
 	for s := range strings.FieldsSeq(k.Scopes) {
 		if s == scope {
 			return true
@@ -156,8 +198,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 			return Key{}, err
 		}
 		k = Key{ID: row.ID, OrgID: row.OrgID, Name: row.Name, Hint: row.Hint, Scopes: row.Scopes,
-			ExpiresAt: row.ExpiresAt.Int64, RevokedAt: row.RevokedAt.Int64}
-		v.store(gen, h, &k)
+			ExpiresAt: row.ExpiresAt.Int64, RevokedAt: row.RevokedAt.Int64,
+			State: new(State), defined: definedScopes(row.Scopes)}
+		if !v.store(gen, h, &k) {
+			k.State = nil
+		}
 	}
 	// Whether a key was rolled does not change whether it works, and is not read here.
 	switch (apikey.Life{ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt}).State(now) {
@@ -170,19 +215,20 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Key, 
 }
 
 // store caches a lookup unless the cache was invalidated while the lookup ran: then the
-// row read may predate the change, and caching it would resurrect a revoked key.
-func (v *Verifier) store(gen uint64, h [32]byte, k *Key) {
+// row read may predate the change, and caching it would resurrect a revoked key. It
+// reports whether it did.
+func (v *Verifier) store(gen uint64, h [32]byte, k *Key) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if gen != v.gen || v.disabled {
-		return
+		return false
 	}
 	if k == nil {
 		if len(v.unknown) >= maxCached {
 			clear(v.unknown)
 		}
 		v.unknown[h] = struct{}{}
-		return
+		return true
 	}
 	if len(v.known) >= maxCached {
 		for old := range v.known { // map order is random: evict an arbitrary entry
@@ -191,6 +237,7 @@ func (v *Verifier) store(gen uint64, h [32]byte, k *Key) {
 		}
 	}
 	v.known[h] = *k
+	return true
 }
 
 // Invalidate drops every cached verified key. Call it after any change to a key's

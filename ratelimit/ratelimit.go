@@ -15,7 +15,9 @@ package ratelimit
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,9 +60,26 @@ type Limiter struct {
 
 type shard struct {
 	mu sync.Mutex
-	// tat is each key's theoretical arrival time (Unix ns): when its bucket is full again.
-	tat map[string]int64
-	_   [48]byte // pad to 64 bytes so neighbouring shards' locks do not share a cache line
+	// buckets are the keys seen, each updated without the lock (bucket.take).
+	buckets map[string]*bucket
+	_       [48]byte // pad to 64 bytes so neighbouring shards' locks do not share a cache line
+}
+
+// bucket is one key's bucket: its theoretical arrival time (Unix ns), when it is full
+// again. Requests change it by compare-and-swap, so a request that holds the bucket (by a
+// Slot) needs neither the key's lookup nor its shard's lock, and the limit stays exact.
+// Once removed from its shard (Sweep, evict) it holds gone, and a request that finds it so
+// looks the key up again.
+type bucket struct {
+	tat atomic.Int64
+}
+
+// gone marks a bucket removed from its shard.
+const gone = math.MinInt64
+
+// Slot remembers one key's bucket between requests, for AllowVia. The zero Slot is empty.
+type Slot struct {
+	b atomic.Pointer[bucket]
 }
 
 // New returns a limiter allowing limit requests per period per key, keeping at most
@@ -81,7 +100,7 @@ func New(limit int, period time.Duration, maxEntries int) *Limiter {
 		seed:     maphash.MakeSeed(),
 	}
 	for i := range l.shards {
-		l.shards[i].tat = make(map[string]int64)
+		l.shards[i].buckets = make(map[string]*bucket)
 	}
 	return l
 }
@@ -89,22 +108,61 @@ func New(limit int, period time.Duration, maxEntries int) *Limiter {
 // Allow records a request by key at now and reports whether it is within the limit. A
 // refused request uses no capacity.
 func (l *Limiter) Allow(key string, now time.Time) Decision {
+	return l.AllowVia(nil, key, now)
+}
+
+// AllowVia is Allow through slot, where the key's bucket is remembered for its next
+// request (a nil slot remembers nothing). slot must only ever be used with key.
+func (l *Limiter) AllowVia(slot *Slot, key string, now time.Time) Decision {
 	t := now.UnixNano()
+	var b *bucket
+	if slot != nil {
+		b = slot.b.Load()
+	}
+	for {
+		if b != nil {
+			if d, ok := l.take(b, t); ok {
+				return d
+			}
+		}
+		b = l.lookup(key, t)
+		if slot != nil {
+			slot.b.Store(b)
+		}
+	}
+}
+
+// lookup is key's bucket, made if the key has none.
+func (l *Limiter) lookup(key string, t int64) *bucket {
 	sh := &l.shards[maphash.String(l.seed, key)%shards]
 	sh.mu.Lock()
-	tat, ok := sh.tat[key]
-	if !ok && len(sh.tat) >= l.maxShard {
-		sh.evict(t)
+	defer sh.mu.Unlock()
+	b := sh.buckets[key]
+	if b == nil {
+		if len(sh.buckets) >= l.maxShard {
+			sh.evict(t)
+		}
+		b = new(bucket)
+		sh.buckets[key] = b
 	}
-	tat = max(tat, t)
-	next := tat + l.interval
-	allowed := next-t <= l.burst
-	if allowed {
-		sh.tat[key] = next
-		tat = next
+	return b
+}
+
+// take decides a request at t against b; ok is false if b was removed from its shard.
+func (l *Limiter) take(b *bucket, t int64) (d Decision, ok bool) {
+	for {
+		tat := b.tat.Load()
+		if tat == gone {
+			return Decision{}, false
+		}
+		next := max(tat, t) + l.interval
+		if next-t > l.burst {
+			return decide(l.limit, l.interval, l.burst, tat, t, false), true
+		}
+		if b.tat.CompareAndSwap(tat, next) {
+			return decide(l.limit, l.interval, l.burst, next, t, true), true
+		}
 	}
-	sh.mu.Unlock()
-	return decide(l.limit, l.interval, l.burst, tat, t, allowed)
 }
 
 // decide reports a request at t (Unix ns) against a bucket whose theoretical arrival time
@@ -124,19 +182,23 @@ func decide(limit int, interval, burst, tat, t int64, allowed bool) Decision {
 // database that all replicas use.
 type Store interface {
 	Allow(key string, now time.Time) Decision
+	// AllowVia is Allow with the key's Slot, which a Store may use to find the key's
+	// bucket again without looking it up.
+	AllowVia(slot *Slot, key string, now time.Time) Decision
 	// Sweep forgets buckets that are full again at now; call it about once a Period.
 	Sweep(now time.Time) int
 }
 
 // evict makes room for one entry: an idle one among the first few looked at, else the
-// first (map iteration starts at a random place, so this is an arbitrary entry).
+// first (map iteration starts at a random place, so this is an arbitrary entry). Called
+// with sh.mu held.
 func (sh *shard) evict(now int64) {
 	var victim string
 	n := 0
-	for k, tat := range sh.tat {
-		if tat <= now {
-			victim = k
-			break
+	for k, b := range sh.buckets {
+		if tat := b.tat.Load(); tat <= now && b.tat.CompareAndSwap(tat, gone) {
+			delete(sh.buckets, k)
+			return
 		}
 		if n == 0 {
 			victim = k
@@ -145,7 +207,8 @@ func (sh *shard) evict(now int64) {
 			break
 		}
 	}
-	delete(sh.tat, victim)
+	sh.buckets[victim].tat.Store(gone)
+	delete(sh.buckets, victim)
 }
 
 // Sweep drops every key whose bucket is full again at now; such a key behaves exactly as
@@ -156,9 +219,10 @@ func (l *Limiter) Sweep(now time.Time) (dropped int) {
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()
-		for k, tat := range sh.tat {
-			if tat <= t {
-				delete(sh.tat, k)
+		for k, b := range sh.buckets {
+			// A request that took from the bucket since keeps it.
+			if tat := b.tat.Load(); tat <= t && b.tat.CompareAndSwap(tat, gone) {
+				delete(sh.buckets, k)
 				dropped++
 			}
 		}
@@ -173,7 +237,7 @@ func (l *Limiter) Len() int {
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()
-		n += len(sh.tat)
+		n += len(sh.buckets)
 		sh.mu.Unlock()
 	}
 	return n

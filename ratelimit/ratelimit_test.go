@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -154,7 +155,92 @@ func TestAllowDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { l.Allow("key_0123456789", t0) }); n != 0 {
 		t.Fatalf("Allow allocates %v times per call, want 0", n)
 	}
+	var slot Slot
+	l.AllowVia(&slot, "key_0123456789", t0)
+	if n := testing.AllocsPerRun(1000, func() { l.AllowVia(&slot, "key_0123456789", t0) }); n != 0 {
+		t.Fatalf("AllowVia allocates %v times per call, want 0", n)
+	}
 }
+
+// Requests through slots (each request's own, as after a key cache invalidation, or one
+// shared) and without, all at once on one key: exactly the limit gets through.
+func TestAllowViaIsExactUnderConcurrency(t *testing.T) {
+	const limit = 1000
+	l := New(limit, time.Minute, 0)
+	var shared Slot
+	var allowed atomic.Int64
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			var own Slot
+			for range 500 {
+				var d Decision
+				switch g % 3 {
+				case 0:
+					d = l.AllowVia(&shared, "k", t0)
+				case 1:
+					d = l.AllowVia(&own, "k", t0)
+				default:
+					d = l.Allow("k", t0)
+				}
+				if d.Allowed {
+					allowed.Add(1)
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if got := allowed.Load(); got != limit {
+		t.Fatalf("%d requests allowed, want exactly %d", got, limit)
+	}
+}
+
+// A slot whose bucket was swept or evicted must not count into the removed bucket: the
+// key's requests through it and without it share one bucket again.
+func TestAllowViaAfterTheBucketIsRemoved(t *testing.T) {
+	l := New(2, time.Minute, 0)
+	var slot Slot
+	if d := l.AllowVia(&slot, "k", t0); !d.Allowed {
+		t.Fatal("first request refused")
+	}
+	t1 := t0.Add(time.Minute)
+	if got := l.Sweep(t1); got != 1 {
+		t.Fatalf("Sweep dropped %d, want 1", got)
+	}
+	if d := l.AllowVia(&slot, "k", t1); !d.Allowed || d.Remaining != 1 {
+		t.Fatalf("after the sweep: %+v, want allowed with 1 remaining", d)
+	}
+	if d := l.Allow("k", t1); !d.Allowed || d.Remaining != 0 {
+		t.Fatalf("without the slot: %+v, want allowed with 0 remaining", d)
+	}
+	if d := l.AllowVia(&slot, "k", t1); d.Allowed {
+		t.Fatalf("third request in the period allowed: %+v", d)
+	}
+	if got := l.Len(); got != 1 {
+		t.Fatalf("Len = %d, want 1", got)
+	}
+
+	// Evicted while busy (a shard of one entry, a second key): the slot's key starts over,
+	// as an evicted key does, in the bucket the shard now holds for it.
+	l = New(2, time.Minute, 1)
+	slot = Slot{}
+	l.AllowVia(&slot, "k", t0)
+	l.AllowVia(&slot, "k", t0)
+	for i := 0; l.shards[maphashOf(l, "k")].buckets["k"] != nil; i++ {
+		l.Allow("other"+strconv.Itoa(i), t0) // some other key lands in k's shard
+	}
+	if d := l.AllowVia(&slot, "k", t0); !d.Allowed || d.Remaining != 1 {
+		t.Fatalf("after eviction: %+v, want allowed with 1 remaining", d)
+	}
+	if d := l.Allow("k", t0); !d.Allowed || d.Remaining != 0 {
+		t.Fatalf("after eviction, without the slot: %+v, want allowed with 0 remaining", d)
+	}
+}
+
+func maphashOf(l *Limiter, key string) uint64 { return maphash.String(l.seed, key) % shards }
 
 func BenchmarkAllow(b *testing.B) {
 	b.Run("one-key", func(b *testing.B) {

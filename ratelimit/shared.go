@@ -64,6 +64,9 @@ func (s *Shared) Allow(key string, now time.Time) Decision {
 	return decide(s.limit, s.interval, s.burst, row.Tat, t, allowed)
 }
 
+// AllowVia is Allow: the buckets are rows, which the slot cannot hold.
+func (s *Shared) AllowVia(_ *Slot, key string, now time.Time) Decision { return s.Allow(key, now) }
+
 // Sweep forgets remembered refusals that are over and deletes the buckets that are full
 // again at now (every replica may run it; the rows are the same).
 func (s *Shared) Sweep(now time.Time) int {
