@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport/keyauth"
+	"keyport/lastused"
 	"keyport/metrics"
 	"keyport/ratelimit"
 	"keyport/usage"
@@ -69,15 +70,17 @@ func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string,
 		s.keyChecked("", metrics.OutcomeError, now)
 		return verdict{}, err
 	}
-	s.Usage.Note(k.ID, now)
+	// The key's records in the recorder and the limiter, without looking the key up again.
+	var lastUse *lastused.Slot
+	var limit *ratelimit.Slot
+	if k.State != nil {
+		lastUse, limit = &k.State.LastUse, &k.State.Limit
+	}
+	s.Usage.NoteVia(lastUse, k.ID, now)
 	// Rate limited before the scope check: every request with a good key counts, and every
 	// answer to one carries the RateLimit-* headers.
 	if s.Limiter != nil {
-		var slot *ratelimit.Slot
-		if k.State != nil {
-			slot = &k.State.Limit // the key's bucket, without looking the key up again
-		}
-		v.Limit, v.Limited = s.Limiter.AllowVia(slot, k.ID, now), true
+		v.Limit, v.Limited = s.Limiter.AllowVia(limit, k.ID, now), true
 		if !v.Limit.Allowed {
 			s.keyChecked(k.ID, metrics.OutcomeRateLimited, now)
 			v.Code = CodeRateLimited

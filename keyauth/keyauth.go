@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"keyport/apikey"
+	"keyport/lastused"
 	"keyport/queries"
 	"keyport/ratelimit"
 )
@@ -71,6 +72,8 @@ type Key struct {
 type State struct {
 	// Limit is the key's bucket in the rate limiter.
 	Limit ratelimit.Slot
+	// LastUse is the key's entry in the last-used recorder.
+	LastUse lastused.Slot
 }
 
 // scopeSet is a set of AllScopes: bit i+1 for AllScopes[i], and bit 0 once worked out.

@@ -26,33 +26,78 @@ type Recorder struct {
 	q  *queries.Queries // prepared on db
 
 	mu   sync.Mutex
-	keys map[string]entry
+	keys map[string]*entry
 
 	writes atomic.Int64
 }
 
-// entry is what the recorder knows about one key. Times are Unix ms.
+// entry is what the recorder knows about one key. Times are Unix ms. A use is noted by
+// compare-and-swap, so a request that holds the entry (by a Slot) needs neither the key's
+// lookup nor the recorder's lock. Once dropped from keys, pending holds gone, and a use
+// noted through a Slot looks the key up again.
 type entry struct {
-	pending   int64 // latest use not written yet; 0 = none
-	written   int64 // the last value written
-	writtenAt int64 // when it was written, by the flusher's clock
+	pending   atomic.Int64 // latest use not written yet; 0 = none
+	written   atomic.Int64 // the last value written
+	writtenAt int64        // when it was written, by the flusher's clock; under mu
+}
+
+// gone marks an entry dropped from its Recorder.
+const gone = -1
+
+// Slot remembers one key's entry between requests, for NoteVia. The zero Slot is empty.
+type Slot struct {
+	e atomic.Pointer[entry]
 }
 
 // New returns a Recorder writing through q on db (the writer connection).
 func New(db *sql.DB, q *queries.Queries) *Recorder {
-	return &Recorder{db: db, q: q, keys: make(map[string]entry)}
+	return &Recorder{db: db, q: q, keys: make(map[string]*entry)}
 }
 
 // Note records that key id was used at t. It only touches memory.
-func (r *Recorder) Note(id string, t time.Time) {
+func (r *Recorder) Note(id string, t time.Time) { r.NoteVia(nil, id, t) }
+
+// NoteVia is Note through slot, where the key's entry is remembered for its next use (a
+// nil slot remembers nothing). slot must only ever be used with id.
+func (r *Recorder) NoteVia(slot *Slot, id string, t time.Time) {
 	ms := t.UnixMilli()
+	var e *entry
+	if slot != nil {
+		e = slot.e.Load()
+	}
+	for e == nil || !e.note(ms) {
+		e = r.entry(id)
+		if slot != nil {
+			slot.e.Store(e)
+		}
+	}
+}
+
+// note raises e's pending use to ms; false if e was dropped.
+func (e *entry) note(ms int64) bool {
+	for {
+		p := e.pending.Load()
+		switch {
+		case p == gone:
+			return false
+		case ms <= p || ms <= e.written.Load():
+			return true
+		case e.pending.CompareAndSwap(p, ms):
+			return true
+		}
+	}
+}
+
+// entry is id's entry, made if it has none.
+func (r *Recorder) entry(id string) *entry {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	e := r.keys[id]
-	if ms > e.pending && ms > e.written {
-		e.pending = ms
+	if e == nil {
+		e = new(entry)
 		r.keys[id] = e
 	}
-	r.mu.Unlock()
+	return e
 }
 
 // Flush writes the pending use of every key not written in the MinWriteInterval before
@@ -96,12 +141,19 @@ func (r *Recorder) take(now int64, all bool) []use {
 	var batch []use
 	for id, e := range r.keys {
 		due := now-e.writtenAt >= MinWriteInterval.Milliseconds()
-		switch {
-		case e.pending != 0 && (due || all):
-			batch = append(batch, use{id, e.pending})
-			r.keys[id] = entry{written: e.pending, writtenAt: now}
-		case e.pending == 0 && due:
-			delete(r.keys, id)
+		switch p := e.pending.Load(); {
+		case p != 0 && (due || all):
+			// Written before pending is cleared, so a use noted meanwhile that is no
+			// later than p is not noted again. A later one stays pending.
+			e.written.Store(p)
+			e.pending.CompareAndSwap(p, 0)
+			e.writtenAt = now
+			batch = append(batch, use{id, p})
+		case p == 0 && due:
+			// Unless a use was noted since: then the key stays.
+			if e.pending.CompareAndSwap(0, gone) {
+				delete(r.keys, id)
+			}
 		}
 	}
 	return batch
@@ -130,9 +182,13 @@ func (r *Recorder) giveBack(batch []use) {
 	defer r.mu.Unlock()
 	for _, u := range batch {
 		e := r.keys[u.id]
-		e.pending = max(e.pending, u.at)
+		if e == nil {
+			e = new(entry)
+			r.keys[u.id] = e
+		}
+		for p := e.pending.Load(); p < u.at && !e.pending.CompareAndSwap(p, u.at); p = e.pending.Load() {
+		}
 		e.writtenAt = 0
-		r.keys[u.id] = e
 	}
 }
 
