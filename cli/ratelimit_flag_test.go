@@ -20,6 +20,8 @@ func TestServeFlagsRejectBadValues(t *testing.T) {
 		{"proxy not an address", []string{"-trusted-proxies", "10.0.0.0/8,proxy.local"}, nil, "-trusted-proxies"},
 		{"proxy in env", nil, map[string]string{"KEYPORT_TRUSTED_PROXIES": "10.0.0.0/33"}, "-trusted-proxies"},
 		{"public URL without scheme", []string{"-public-url", "keys.example.com"}, nil, "-public-url"},
+		{"negative log flush interval", []string{"-log-flush-interval", "-1s"}, nil, "-log-flush-interval must be 0"},
+		{"log flush interval not a duration, in env", nil, map[string]string{"KEYPORT_LOG_FLUSH_INTERVAL": "soon"}, "KEYPORT_LOG_FLUSH_INTERVAL"},
 		{"public URL with a path, in env", nil, map[string]string{"KEYPORT_PUBLIC_URL": "https://example.com/keys"}, "-public-url"},
 	}
 	for _, tt := range tests {

@@ -23,11 +23,13 @@ func serve(ctx context.Context, env Env, args []string) error {
 	var cfg app.Config
 	var err error
 	var addr, logFormat, proxies, publicURL string
+	var logFlush time.Duration
 	fs := newFlags("serve", env)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.DBPath, "db", "keyport.db", dbUsage+"; a file is created if missing")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the session cookie Secure (turn on behind TLS)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&logFlush, "log-flush-interval", DefaultLogFlushInterval, "longest a request's log line waits in memory to be written with others (0 = each at once); a kill -9 loses at most this much of the log")
 	fs.IntVar(&cfg.KeyRateLimit, "key-rate-limit", app.DefaultKeyRateLimit, "API requests per minute per key (0 = unlimited)")
 	fs.StringVar(&cfg.KeyRateLimitStore, "key-rate-limit-store", "", "where the per-key counts live: local (this process) or shared (the database, exact across replicas); default shared on PostgreSQL, local on SQLite")
 	countUsage := fs.Bool("key-usage", true, "count each key's verifications by outcome for the usage charts and API")
@@ -51,7 +53,13 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if cfg.KeyRateLimit < 0 {
 		return fmt.Errorf("%w: -key-rate-limit must be 0 (unlimited) or more, not %d", errUsage, cfg.KeyRateLimit)
 	}
-	logger, err := newLogger(env.Stderr, logFormat)
+	if logFlush < 0 {
+		return fmt.Errorf("%w: -log-flush-interval must be 0 (write each line at once) or more, not %v", errUsage, logFlush)
+	}
+	logOut := logging.NewBuffer(env.Stderr, logFlush)
+	// After Serve, so the last lines ("stopped") are written too.
+	defer logOut.Close()
+	logger, err := newLogger(logOut, logFormat)
 	if err != nil {
 		return err
 	}
@@ -64,6 +72,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	return Serve(ctx, ln, cfg, env.Assets, logger)
 }
+
+// DefaultLogFlushInterval is how long request lines may wait to be written together:
+// Envoy flushes its access logs every second, keyport more often, for people who tail it.
+const DefaultLogFlushInterval = 100 * time.Millisecond
 
 // logDB is -db as it may be logged: a URL's password is masked.
 func logDB(dsn string) string {

@@ -20,20 +20,34 @@ import (
 type Handler struct {
 	slog.Handler // slog's own, for every record but the request line
 	json         bool
-	w            *lineWriter
+	w            lineSink
 }
 
 // NewText returns a Handler that writes to w what slog.NewTextHandler writes with
 // HandlerOptions{Level: level}.
 func NewText(w io.Writer, level slog.Leveler) *Handler {
-	lw := &lineWriter{w: w}
+	lw := sink(w)
 	return &Handler{Handler: slog.NewTextHandler(lw, &slog.HandlerOptions{Level: level}), w: lw}
 }
 
 // NewJSON is NewText for slog.NewJSONHandler.
 func NewJSON(w io.Writer, level slog.Leveler) *Handler {
-	lw := &lineWriter{w: w}
+	lw := sink(w)
 	return &Handler{Handler: slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: level}), json: true, w: lw}
+}
+
+// lineSink takes a Handler's lines: Write for slog's records, writeLine for request
+// lines, which a *Buffer may hold back.
+type lineSink interface {
+	io.Writer
+	writeLine(p []byte)
+}
+
+func sink(w io.Writer) lineSink {
+	if b, ok := w.(*Buffer); ok {
+		return b
+	}
+	return &lineWriter{w: w}
 }
 
 // lineWriter serializes the writes of both paths, as slog's handler does its own.
@@ -47,6 +61,8 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func (l *lineWriter) writeLine(p []byte) { l.Write(p) }
 
 // Request is one request's log line: message "request" and these attributes, in this
 // order.
@@ -104,8 +120,13 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 func (h *Handler) writeRequest(r *Request) {
 	bp := bufs.Get().(*[]byte)
 	b := h.appendRequest((*bp)[:0], r)
-	// Like slog's handlers, a failed write is not reported to the request.
-	_, _ = h.w.Write(b)
+	// Like slog's handlers, a failed write is not reported to the request. A 5xx's line
+	// goes out at once, as slog's records do: it is what an operator looks for first.
+	if r.Level >= slog.LevelWarn {
+		_, _ = h.w.Write(b)
+	} else {
+		h.w.writeLine(b)
+	}
 	if cap(b) <= 64<<10 { // a panic's stack can be large; don't keep such a buffer
 		*bp = b
 		bufs.Put(bp)

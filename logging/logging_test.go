@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -174,41 +173,3 @@ func BenchmarkRequestLine(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
-func TestConcurrentLinesStayWhole(t *testing.T) {
-	var out bytes.Buffer
-	h := NewText(&out, nil)
-	l := slog.New(h)
-	var wg sync.WaitGroup
-	const goroutines, lines = 8, 500
-	for g := range goroutines {
-		wg.Go(func() {
-			for i := range lines {
-				if i%2 == 0 {
-					LogRequest(context.Background(), l, &Request{Time: time.Now(), Method: "GET",
-						Route: "/r", Status: 200, ID: fmt.Sprintf("%d-%d", g, i)})
-				} else {
-					l.Info("other", "id", fmt.Sprintf("%d-%d", g, i))
-				}
-			}
-		})
-	}
-	wg.Wait()
-	next := make([]int, goroutines)
-	n := 0
-	for line := range strings.Lines(out.String()) {
-		n++
-		var g, i int
-		_, id, _ := strings.Cut(line, "id=")
-		if _, err := fmt.Sscanf(id, "%d-%d", &g, &i); err != nil {
-			t.Fatalf("line %q: %v", line, err)
-		}
-		if i != next[g] {
-			t.Fatalf("goroutine %d: line %d after %d", g, i, next[g]-1)
-		}
-		next[g]++
-	}
-	if n != goroutines*lines {
-		t.Errorf("%d lines, want %d", n, goroutines*lines)
-	}
-}
