@@ -29,3 +29,21 @@ func TestHasScopeFromTheSet(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHasScope asks a key with the products scopes for the second of them: from the
+// scope string, and from the set Verify works out.
+func BenchmarkHasScope(b *testing.B) {
+	scopes := ScopeProductsRead + " " + ScopeProductsWrite
+	for _, k := range []struct {
+		name string
+		key  Key
+	}{{"string", Key{Scopes: scopes}}, {"set", Key{Scopes: scopes, defined: definedScopes(scopes)}}} {
+		b.Run(k.name, func(b *testing.B) {
+			for b.Loop() {
+				if !k.key.HasScope(ScopeProductsWrite) {
+					b.Fatal("scope missing")
+				}
+			}
+		})
+	}
+}

@@ -91,20 +91,31 @@ func TestNoteViaWhileTaking(t *testing.T) {
 	}
 }
 
+// BenchmarkNote notes uses of 1,000 keys from every core: looked up each time, and
+// through each key's slot as the key cache holds them.
 func BenchmarkNote(b *testing.B) {
 	keys := make([]string, 1000)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("key_%022d", i)
 	}
-	r := New(nil, nil)
-	now := time.Now()
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(next.Add(1)) * 7919
-		for pb.Next() {
-			r.Note(keys[i%len(keys)], now)
-			i++
-		}
-	})
+	for _, via := range []bool{false, true} {
+		b.Run(map[bool]string{false: "lookup", true: "slots"}[via], func(b *testing.B) {
+			r := New(nil, nil)
+			slots := make([]Slot, len(keys))
+			now := time.Now()
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(next.Add(1)) * 7919
+				for pb.Next() {
+					if k := i % len(keys); via {
+						r.NoteVia(&slots[k], keys[k], now)
+					} else {
+						r.Note(keys[k], now)
+					}
+					i++
+				}
+			})
+		})
+	}
 }
