@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -348,6 +350,30 @@ func TestConcurrentLinesStayWhole(t *testing.T) {
 			if n != goroutines*lines {
 				t.Errorf("%d lines, want %d", n, goroutines*lines)
 			}
+		})
+	}
+}
+
+// BenchmarkRequestLineToFile is a request line logged to a file: written at once (one
+// write(2) each, -log-flush-interval 0) or buffered, the way `keyport serve` logs.
+func BenchmarkRequestLineToFile(b *testing.B) {
+	r := &Request{Time: time.Now(), Level: slog.LevelInfo, Method: "POST", Route: "/api/products",
+		Status: 201, Duration: 1234567 * time.Nanosecond, ID: "0123456789abcdef"}
+	for _, interval := range []time.Duration{0, 100 * time.Millisecond} {
+		b.Run(fmt.Sprintf("flush=%v", interval), func(b *testing.B) {
+			f, err := os.Create(filepath.Join(b.TempDir(), "log"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			buf := NewBuffer(f, interval)
+			l := slog.New(NewText(buf, nil))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					LogRequest(context.Background(), l, r)
+				}
+			})
+			buf.Close()
 		})
 	}
 }
