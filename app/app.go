@@ -272,13 +272,13 @@ func (a *App) flushCounts(ctx context.Context, interval time.Duration) {
 }
 
 // newCommitter batches writes: on SQLite's single writer connection one batch at a
-// time; on PostgreSQL up to half the pool's connections commit batches at once (the
-// other half serve reads).
+// time, with the WAL checkpointed beside it; on PostgreSQL up to half the pool's
+// connections commit batches at once (the other half serve reads).
 func newCommitter(db *database.DB, q *queries.Queries, observe func(int)) *groupcommit.Committer {
 	if db.Engine() == database.Postgres {
 		return groupcommit.NewParallel(db.Write, q, observe, db.Write.Stats().MaxOpenConnections/2)
 	}
-	return groupcommit.New(db.Write, q, observe)
+	return groupcommit.NewCheckpointing(db.Write, q, observe, db.Checkpoint, database.CheckpointFrames)
 }
 
 // rateLimitStore resolves -key-rate-limit-store: "" means shared on PostgreSQL, where

@@ -44,10 +44,11 @@ func EngineOf(dsn string) Engine {
 // them with SQLITE_BUSY) and Read a pool of read-only connections under WAL. On
 // PostgreSQL, Write and Read are the same pool.
 type DB struct {
-	Write  *sql.DB
-	Read   *sql.DB
-	engine Engine
-	path   string
+	Write       *sql.DB
+	Read        *sql.DB
+	checkpoints *sql.DB // SQLite: one connection for Checkpoint
+	engine      Engine
+	path        string
 }
 
 // Open opens the database dsn names (see EngineOf), creating a SQLite file if needed,
@@ -74,7 +75,7 @@ func (db *DB) Close() error {
 	if db.Read == db.Write {
 		return db.Write.Close()
 	}
-	return errors.Join(db.Read.Close(), db.Write.Close())
+	return errors.Join(db.checkpoints.Close(), db.Read.Close(), db.Write.Close())
 }
 
 // SchemaVersion reports the version of the schema the database is at.

@@ -75,6 +75,49 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 		if got := queryOnly == "1"; got != c.readOnly {
 			t.Errorf("%s: query_only = %s", c.name, queryOnly)
 		}
+		// The writer checkpoints by itself only past what background checkpoints allow
+		// (a safety net); the readers keep SQLite's default, which matters only to a
+		// connection that writes.
+		var autoCheckpoint int
+		if err := c.c.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&autoCheckpoint); err != nil {
+			t.Fatal(err)
+		}
+		if want := 1000; !c.readOnly && autoCheckpoint <= database.CheckpointFrames || c.readOnly && autoCheckpoint != want {
+			t.Errorf("%s: wal_autocheckpoint = %d", c.name, autoCheckpoint)
+		}
+	}
+}
+
+// Checkpoint copies the WAL into the database file from a reader connection while the
+// writer is in the middle of a transaction, and what the writer then commits stays in
+// the WAL until the next one.
+func TestCheckpointBesideTheWriter(t *testing.T) {
+	testapp.SQLiteOnly(t, "the WAL")
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "keyport.db"))
+	q := queries.New(db.Write)
+	for i := range 100 {
+		if err := q.CreateUser(ctx, queries.CreateUserParams{ID: fmt.Sprintf("usr_%d", i), Email: fmt.Sprintf("%d@example.com", i), PasswordHash: "x", CreatedAt: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := q.WithTx(tx).CreateUser(ctx, queries.CreateUserParams{ID: "usr_open", Email: "open@example.com", PasswordHash: "x", CreatedAt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := db.Checkpoint(ctx)
+	if err != nil || pages < 100 {
+		t.Fatalf("Checkpoint: %d pages, %v; want the 100 commits' pages", pages, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := db.Checkpoint(ctx); err != nil || after <= pages {
+		t.Errorf("Checkpoint after the commit: %d pages, %v; want more than %d: the WAL started over under a writer", after, err, pages)
 	}
 }
 

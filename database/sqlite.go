@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,10 +19,7 @@ func openSQLite(ctx context.Context, path string, migrations []string) (*DB, err
 	if err := private(path); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	w, err := sql.Open("sqlite3", sqliteDSN(path, false))
-	if err != nil {
-		return nil, err
-	}
+	w := sql.OpenDB(writerConnector{sqliteDSN(path, false)})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -47,7 +45,55 @@ func openSQLite(ctx context.Context, path string, migrations []string) (*DB, err
 		r.Close()
 		return nil, err
 	}
-	return &DB{Write: w, Read: r, engine: SQLite, path: path}, nil
+	// Checkpoints get a connection of their own: on a reader's they could wait for one
+	// while the writer waits for them.
+	c, err := sql.Open("sqlite3", sqliteDSN(path, true))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	c.SetMaxOpenConns(1)
+	return &DB{Write: w, Read: r, checkpoints: c, engine: SQLite, path: path}, nil
+}
+
+// CheckpointFrames is the size of SQLite's WAL, in pages, at which the server's group
+// committer copies it into the database file from another connection, while it goes on
+// writing (groupcommit.NewCheckpointing). Left to SQLite, the copy and its two fsyncs
+// run inside the commit that finds the WAL past 1,000 pages, and every write waits.
+const CheckpointFrames = 4000
+
+// writerAutoCheckpoint is the writer's own automatic checkpoint, at a WAL larger than
+// background checkpoints let it grow: it bounds the WAL if they fail, fall behind, or do
+// not run at all (the CLI's commands; each checkpoints when it closes the database).
+const writerAutoCheckpoint = 3 * CheckpointFrames
+
+// writerConnector opens the writer connection with its own automatic checkpoint, which
+// is a per-connection setting the DSN cannot carry.
+type writerConnector struct{ dsn string }
+
+var writerDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint), nil)
+	return err
+}}
+
+func (c writerConnector) Connect(context.Context) (driver.Conn, error) {
+	return writerDriver.Open(c.dsn)
+}
+func (writerConnector) Driver() driver.Driver { return writerDriver }
+
+// Checkpoint copies what SQLite's WAL holds into the database file, on a connection of
+// its own, without waiting for the writer or any reader (PASSIVE: it stops at what the
+// oldest reader still reads), and returns how many pages the WAL held. The writer
+// starts the WAL again from its beginning at its next transaction if, at that point,
+// every page in it has been copied. On PostgreSQL it does nothing.
+func (db *DB) Checkpoint(ctx context.Context) (walPages int, err error) {
+	if db.engine != SQLite {
+		return 0, nil
+	}
+	var busy, copied int
+	err = db.checkpoints.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &walPages, &copied)
+	return walPages, err
 }
 
 // private creates the database file 0600 if it is missing, before SQLite would create

@@ -52,6 +52,7 @@ type Committer struct {
 	closed  bool
 	stopped chan struct{}
 	txOpts  *sql.TxOptions // nil: the driver's default
+	ckpt    *checkpoints   // nil: no background checkpoints
 }
 
 type job struct {
@@ -64,7 +65,7 @@ type job struct {
 // New starts a committer on db with q prepared on it. observe, if set, is called with
 // the number of jobs in each transaction that commits.
 func New(db *sql.DB, q *queries.Queries, observe func(size int)) *Committer {
-	return newCommitter(db, q, observe, 1)
+	return newCommitter(db, q, observe, 1, nil)
 }
 
 // NewParallel is New for PostgreSQL: loops batches commit at once, each on a connection
@@ -74,13 +75,25 @@ func New(db *sql.DB, q *queries.Queries, observe func(size int)) *Committer {
 // batches and other replicas writing at the same time, SERIALIZABLE keeps it so: a batch
 // that would break it fails with a serialization error and runs again (run).
 func NewParallel(db *sql.DB, q *queries.Queries, observe func(size int), loops int) *Committer {
-	c := newCommitter(db, q, observe, max(loops, 1))
+	c := newCommitter(db, q, observe, max(loops, 1), nil)
 	c.txOpts = &sql.TxOptions{Isolation: sql.LevelSerializable}
 	return c
 }
 
-func newCommitter(db *sql.DB, q *queries.Queries, observe func(size int), loops int) *Committer {
-	c := &Committer{db: db, q: q, observe: observe, jobs: make(chan *job, MaxBatch), stopped: make(chan struct{})}
+// NewCheckpointing is New for SQLite that also keeps the WAL short off the write path:
+// once about walPages pages were written since the WAL last started over, checkpoint
+// (database.DB.Checkpoint) copies them into the database file on another connection
+// while batches go on committing, and then, between two batches, once more for what they
+// wrote meanwhile, so that nothing is left to copy and the next transaction starts the
+// WAL over. Only that second, short copy holds the writer; SQLite's own automatic
+// checkpoint copies the whole WAL inside some write's commit.
+func NewCheckpointing(db *sql.DB, q *queries.Queries, observe func(size int), checkpoint func(context.Context) (walPages int, err error), walPages int) *Committer {
+	ck := &checkpoints{fn: checkpoint, pages: walPages, every: max(walPages/4, 1), copied: make(chan int, 1)}
+	return newCommitter(db, q, observe, 1, ck)
+}
+
+func newCommitter(db *sql.DB, q *queries.Queries, observe func(size int), loops int, ck *checkpoints) *Committer {
+	c := &Committer{db: db, q: q, observe: observe, jobs: make(chan *job, MaxBatch), stopped: make(chan struct{}), ckpt: ck}
 	var wg sync.WaitGroup
 	for range loops {
 		wg.Go(c.loop)
@@ -137,7 +150,23 @@ func (c *Committer) Close() {
 func (c *Committer) loop() {
 	batch := make([]*job, 0, MaxBatch)
 	last := 0
-	for j := range c.jobs {
+	var copied <-chan int // nil (never ready) without checkpoints
+	if c.ckpt != nil {
+		copied = c.ckpt.copied
+		defer c.ckpt.wait()
+	}
+	for {
+		var j *job
+		select {
+		case pages := <-copied:
+			c.ckpt.finish(pages)
+			continue
+		case next, ok := <-c.jobs:
+			if !ok {
+				return
+			}
+			j = next
+		}
 		batch = append(batch[:0], j)
 		if last > 1 {
 			// Writes are arriving together: let the requests that are runnable reach
@@ -160,6 +189,70 @@ func (c *Committer) loop() {
 		last = len(batch)
 		c.run(batch)
 		clear(batch) // let the finished jobs be collected
+		if c.ckpt != nil {
+			c.ckpt.committed()
+		}
+	}
+}
+
+// checkpoints is the state of NewCheckpointing's background checkpoints, kept by the
+// loop (the one loop on SQLite), which alone starts and finishes them.
+type checkpoints struct {
+	fn      func(context.Context) (walPages int, err error)
+	pages   int      // WAL pages at which to start one
+	every   int      // batches between them: pages over the pages a batch has been writing
+	batches int      // since the last one finished
+	started int      // batches when the running one started
+	running bool     // started, not finished
+	copied  chan int // the WAL's pages when the background copy ended, -1 if it failed
+}
+
+// committed counts a batch, and starts a background copy when the WAL has grown enough.
+func (ck *checkpoints) committed() {
+	ck.batches++
+	if !ck.running && ck.batches >= ck.every {
+		ck.start()
+	}
+}
+
+func (ck *checkpoints) start() {
+	ck.running, ck.started = true, ck.batches
+	go func() {
+		pages, err := ck.fn(context.Background())
+		if err != nil {
+			pages = -1
+		}
+		ck.copied <- pages
+	}()
+}
+
+// finish runs, with no batch in progress, once the background copy has ended: it copies
+// what the batches wrote meanwhile, so that the WAL starts over at the next transaction.
+// (Copying beside them once more first would not make this shorter: a copy's time is
+// mostly its two fsyncs, whatever it copies, and batches keep writing during it.) A
+// failed copy is not retried at once: the next one starts after as many batches, and
+// the writer's own automatic checkpoint bounds the WAL meanwhile
+// (database.CheckpointFrames).
+func (ck *checkpoints) finish(pages int) {
+	if pages < 0 {
+		ck.batches, ck.running = 0, false
+		return
+	}
+	if pages > 0 {
+		// The WAL held the pages of the batches since it started over: aim the next
+		// start at ck.pages from their rate.
+		ck.every = min(max(ck.pages*ck.started/pages, 1), ck.pages)
+	}
+	ck.fn(context.Background())
+	ck.batches, ck.running = 0, false
+}
+
+// wait lets a background copy end before the committer stops, so the database is not
+// closed under it.
+func (ck *checkpoints) wait() {
+	if ck.running {
+		<-ck.copied
+		ck.running = false
 	}
 }
 

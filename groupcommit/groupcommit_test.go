@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -18,13 +19,14 @@ import (
 
 type fixture struct {
 	db *database.DB
+	q  *queries.Queries // prepared on the writer
 	c  *Committer
 
 	mu      sync.Mutex
 	batches []int
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "keyport.db"), migrations.All())
@@ -32,11 +34,15 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	q := queries.New(db.Write)
+	// Prepared on the writer, as the server's are.
+	q, err := queries.Prepare(ctx, db.Write)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := q.CreateOrganization(ctx, queries.CreateOrganizationParams{ID: "org_1", Name: "One", CreatedAt: 1}); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db}
+	f := &fixture{db: db, q: q}
 	f.c = New(db.Write, q, func(n int) {
 		f.mu.Lock()
 		f.batches = append(f.batches, n)
@@ -91,7 +97,7 @@ func (f *fixture) queue(t *testing.T, ctxs []context.Context, jobs []Job) []chan
 
 func (f *fixture) products(t *testing.T) []string {
 	t.Helper()
-	rows, err := queries.New(f.db.Read).ListProducts(context.Background(), queries.ListProductsParams{OrgID: "org_1", Before: 1 << 62, Limit: 1000})
+	rows, err := queries.New(f.db.Read).ListProducts(context.Background(), queries.ListProductsParams{OrgID: "org_1", Before: 1 << 62, Limit: 10_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,4 +269,63 @@ func TestExec(t *testing.T) {
 	if got := f.products(t); !slices.Equal(got, []string{"prod_a", "prod_alone", "prod_b"}) {
 		t.Errorf("rows %v", got)
 	}
+}
+
+// With background checkpoints the WAL starts over every walPages or so: it never grows
+// to where the writer's own automatic checkpoint would copy it inside a commit, and
+// every row is in the database file once the WAL is copied.
+func TestCheckpointsKeepTheWALShort(t *testing.T) {
+	f := setup(t)
+	f.c.Close()
+	const walPages = 200
+	var mu sync.Mutex
+	var seen []int // the WAL's pages at each checkpoint call
+	f.c = NewCheckpointing(f.db.Write, f.q, nil, func(ctx context.Context) (int, error) {
+		pages, err := f.db.Checkpoint(ctx)
+		mu.Lock()
+		seen = append(seen, pages)
+		mu.Unlock()
+		return pages, err
+	}, walPages)
+	t.Cleanup(f.c.Close)
+
+	const clients, writes = 4, 1000
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Go(func() {
+			for i := range writes {
+				if err := f.c.Exec(context.Background(), insert(fmt.Sprintf("prod_%d_%03d", w, i), 100)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	f.c.Close()
+
+	fi, err := os.Stat(f.db.Path() + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak := int(fi.Size() / (24 + 4096)) // the file is not cut when the WAL starts over
+	// The WAL starts over after each pair of checkpoints (one beside the batches, one
+	// between two), so the pages the next pair sees drop: a WAL that never started over
+	// would only grow, to every page written (over 3,000 here, at a page a row or more).
+	var restarts int
+	for i := 2; i < len(seen); i += 2 {
+		if seen[i] < seen[i-1] {
+			restarts++
+		}
+	}
+	if restarts < 2 {
+		t.Errorf("the WAL started over %d times, want at least 2 (checkpoints saw %v)", restarts, seen)
+	}
+	if _, err := f.db.Checkpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rows := len(f.products(t)); rows != clients*writes {
+		t.Errorf("%d rows, want %d", rows, clients*writes)
+	}
+	t.Logf("the WAL peaked at %d pages, started over %d times; checkpoints saw %v", peak, restarts, seen)
 }
