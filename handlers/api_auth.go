@@ -53,21 +53,21 @@ func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string,
 	switch {
 	case err == nil:
 	case errors.Is(err, keyauth.ErrMissing):
-		s.keyChecked("", metrics.OutcomeMissing, now)
+		s.keyChecked(nil, metrics.OutcomeMissing, now)
 		return verdict{Code: CodeNotFound, Missing: true}, nil
 	case errors.Is(err, keyauth.ErrInvalid):
-		s.keyChecked("", metrics.OutcomeInvalid, now)
+		s.keyChecked(nil, metrics.OutcomeInvalid, now)
 		return verdict{Code: CodeNotFound}, nil
 	case errors.Is(err, keyauth.ErrRevoked):
-		s.keyChecked(k.ID, metrics.OutcomeRevoked, now)
+		s.keyChecked(&k, metrics.OutcomeRevoked, now)
 		v.Code = CodeRevoked
 		return v, nil
 	case errors.Is(err, keyauth.ErrExpired):
-		s.keyChecked(k.ID, metrics.OutcomeExpired, now)
+		s.keyChecked(&k, metrics.OutcomeExpired, now)
 		v.Code = CodeExpired
 		return v, nil
 	default:
-		s.keyChecked("", metrics.OutcomeError, now)
+		s.keyChecked(nil, metrics.OutcomeError, now)
 		return verdict{}, err
 	}
 	// The key's records in the recorder and the limiter, without looking the key up again.
@@ -82,19 +82,19 @@ func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string,
 	if s.Limiter != nil {
 		v.Limit, v.Limited = s.Limiter.AllowVia(limit, k.ID, now), true
 		if !v.Limit.Allowed {
-			s.keyChecked(k.ID, metrics.OutcomeRateLimited, now)
+			s.keyChecked(&k, metrics.OutcomeRateLimited, now)
 			v.Code = CodeRateLimited
 			return v, nil
 		}
 	}
 	for _, scope := range scopes {
 		if !k.HasScope(scope) {
-			s.keyChecked(k.ID, metrics.OutcomeInsufficientScope, now)
+			s.keyChecked(&k, metrics.OutcomeInsufficientScope, now)
 			v.Code, v.Scope = CodeInsufficientScope, scope
 			return v, nil
 		}
 	}
-	s.keyChecked(k.ID, metrics.OutcomeOK, now)
+	s.keyChecked(&k, metrics.OutcomeOK, now)
 	v.Code = CodeValid
 	return v, nil
 }
@@ -147,11 +147,11 @@ func (s *Server) requireKey(scope string) func(keyHandler) echo.HandlerFunc {
 }
 
 // keyChecked records how one key check ended (a metrics outcome): in the Prometheus
-// counter, and in the usage counts of the key checked, when it exists (keyID not "").
+// counter, and in the usage counts of the key checked, when it exists (k not nil).
 // Every place that checks a key calls it once per check.
-func (s *Server) keyChecked(keyID, outcome string, now time.Time) {
+func (s *Server) keyChecked(k *keyauth.Key, outcome string, now time.Time) {
 	s.Metrics.KeyVerified(outcome)
-	if keyID == "" {
+	if k == nil {
 		return
 	}
 	var o usage.Outcome
@@ -169,7 +169,11 @@ func (s *Server) keyChecked(keyID, outcome string, now time.Time) {
 	default:
 		return
 	}
-	s.Counts.Count(keyID, o, now)
+	var slot *usage.Slot
+	if k.State != nil {
+		slot = &k.State.Usage // the key's record, without looking the key up again
+	}
+	s.Counts.CountVia(slot, k.ID, o, now)
 }
 
 // keyFromRequest is the key a request presents. The header map is read with the names'

@@ -17,6 +17,7 @@ import (
 	"keyport/lastused"
 	"keyport/queries"
 	"keyport/ratelimit"
+	"keyport/usage"
 )
 
 // Verification outcomes. Callers map them to the API's status codes.
@@ -74,6 +75,8 @@ type State struct {
 	Limit ratelimit.Slot
 	// LastUse is the key's entry in the last-used recorder.
 	LastUse lastused.Slot
+	// Usage is the key's record in the usage counter.
+	Usage usage.Slot
 }
 
 // scopeSet is a set of AllScopes: bit i+1 for AllScopes[i], and bit 0 once worked out.

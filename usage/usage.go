@@ -79,10 +79,15 @@ const (
 // *Counter counts nothing (counting turned off).
 //
 // Memory is bounded by the number of (key, hour) buckets pending, not by the number of
-// keys: about 130 bytes each. Reaching FlushAt signals Due, and the app flushes at once
+// keys: about 135 bytes each. Reaching FlushAt signals Due, and the app flushes at once
 // rather than at its next tick, so a million keys used within one interval cost a few
 // MB, not a hundred. Only if flushes cannot keep up (the database refusing writes) does
 // pending reach MaxPending; from then on new buckets are dropped, and counted in Dropped.
+//
+// Each key counted since the last flush has a record of its current hour's counts, under
+// a lock of its own: a request that holds the record (by a Slot) counts without the
+// Counter's lock or the key's lookup. A key not counted between two flushes loses its
+// record, so at most the keys of two flush intervals have one.
 type Counter struct {
 	// FlushAt is the number of pending buckets that makes a flush due early.
 	FlushAt int
@@ -93,7 +98,11 @@ type Counter struct {
 	q  *queries.Queries // prepared on db
 
 	mu      sync.Mutex
-	pending map[bucket]*Counts
+	records map[string]*record
+	// older holds the counts of past hours that records moved on from, and those given
+	// back by a failed flush.
+	older   map[bucket]*Counts
+	pending atomic.Int64 // buckets pending: live records and older's
 	due     chan struct{}
 
 	flushing sync.Mutex // one flush at a time, so a failed batch is given back in order
@@ -106,42 +115,147 @@ type bucket struct {
 	hour int64 // Unix ms of the hour's start
 }
 
+// record is one key's counts of one hour, not yet flushed.
+type record struct {
+	mu     sync.Mutex
+	live   bool // counts are a pending bucket (counted since the record was last taken)
+	hour   int64
+	counts Counts
+	// gone is set once the record is dropped from records: a Slot that holds it looks
+	// the key up again.
+	gone atomic.Bool
+}
+
+// Slot remembers one key's record between requests, for CountVia. The zero Slot is empty.
+type Slot struct {
+	r atomic.Pointer[record]
+}
+
 // New returns a Counter writing through q on db (the writer connection).
 func New(db *sql.DB, q *queries.Queries) *Counter {
 	return &Counter{
 		FlushAt: DefaultFlushAt, MaxPending: DefaultMaxPending,
-		db: db, q: q, pending: make(map[bucket]*Counts), due: make(chan struct{}, 1),
+		db: db, q: q, records: make(map[string]*record), older: make(map[bucket]*Counts),
+		due: make(chan struct{}, 1),
 	}
 }
 
 const hourMs = int64(time.Hour / time.Millisecond)
 
 // Count adds one verification of key id, ending in o at t. It only touches memory.
-func (c *Counter) Count(id string, o Outcome, t time.Time) {
+func (c *Counter) Count(id string, o Outcome, t time.Time) { c.CountVia(nil, id, o, t) }
+
+// CountVia is Count through slot, where the key's record is remembered for its next count
+// (a nil slot remembers nothing). slot must only ever be used with id.
+func (c *Counter) CountVia(slot *Slot, id string, o Outcome, t time.Time) {
 	if c == nil {
 		return
 	}
 	ms := t.UnixMilli()
-	b := bucket{id, ms - ms%hourMs}
-	c.mu.Lock()
-	n := c.pending[b]
-	if n == nil {
-		if len(c.pending) >= c.MaxPending {
-			c.mu.Unlock()
-			c.dropped.Add(1)
-			return
-		}
-		n = new(Counts)
-		c.pending[b] = n
-		if len(c.pending) >= c.FlushAt {
-			select {
-			case c.due <- struct{}{}:
-			default:
+	hour := ms - ms%hourMs
+	var r *record
+	if slot != nil {
+		r = slot.r.Load()
+	}
+	for {
+		if r == nil || r.gone.Load() {
+			if r = c.record(id); r == nil {
+				c.dropped.Add(1)
+				return
+			}
+			if slot != nil {
+				slot.r.Store(r)
 			}
 		}
+		r.mu.Lock()
+		if !r.gone.Load() {
+			break
+		}
+		r.mu.Unlock()
 	}
-	n[o]++
-	c.mu.Unlock()
+	defer r.mu.Unlock()
+	if r.live && r.hour != hour {
+		c.addOlder(bucket{id, r.hour}, &r.counts, true)
+		r.live = false
+	}
+	if !r.live && !c.goLive(r, bucket{id, hour}, o) {
+		return
+	}
+	r.counts[o]++
+}
+
+// record is id's record, made unless that would make room for one bucket too many; nil
+// then.
+func (c *Counter) record(id string) *record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.records[id]
+	if r == nil || r.gone.Load() {
+		if c.pending.Load() >= int64(c.MaxPending) {
+			return nil
+		}
+		r = new(record)
+		c.records[id] = r
+	}
+	return r
+}
+
+// goLive makes r, not live, the pending bucket b, and reports whether o is to be counted
+// in it: not when pending is full (o is dropped), nor when older already holds b (after a
+// failed flush: o is counted there).
+func (c *Counter) goLive(r *record, b bucket, o Outcome) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := c.older[b]; n != nil {
+		n[o]++
+		return false
+	}
+	if !c.take1() {
+		c.dropped.Add(1)
+		return false
+	}
+	r.live, r.hour, r.counts = true, b.hour, Counts{}
+	return true
+}
+
+// take1 counts one more pending bucket, unless MaxPending are; it makes a flush due at
+// FlushAt.
+func (c *Counter) take1() bool {
+	for {
+		p := c.pending.Load()
+		if p >= int64(c.MaxPending) {
+			return false
+		}
+		if c.pending.CompareAndSwap(p, p+1) {
+			if p+1 >= int64(c.FlushAt) {
+				select {
+				case c.due <- struct{}{}:
+				default:
+				}
+			}
+			return true
+		}
+	}
+}
+
+// addOlder adds n to older's bucket b. moved says n was a live record's, whose pending
+// bucket becomes b's (so pending only shrinks, when b was there already); otherwise a
+// new b is one more bucket pending, past MaxPending if need be.
+func (c *Counter) addOlder(b bucket, n *Counts, moved bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o := c.older[b]; o != nil {
+		o.add(*n)
+		if moved {
+			c.pending.Add(-1)
+		}
+		return
+	}
+	nc := *n
+	c.older[b] = &nc
+	if !moved {
+		c.pending.Add(1)
+	}
 }
 
 // Due receives when enough buckets are pending that a flush should not wait for its tick.
@@ -161,9 +275,46 @@ func (c *Counter) Flush(ctx context.Context) (int, error) {
 	}
 	c.flushing.Lock()
 	defer c.flushing.Unlock()
+	type keyed struct {
+		id string
+		r  *record
+	}
 	c.mu.Lock()
-	taken := c.pending
-	c.pending = make(map[bucket]*Counts, len(taken))
+	recs := make([]keyed, 0, len(c.records))
+	for id, r := range c.records {
+		recs = append(recs, keyed{id, r})
+	}
+	taken := c.older
+	c.older = make(map[bucket]*Counts, len(taken))
+	c.mu.Unlock()
+
+	// A bucket may be both in older and a record's (counted again while a failed flush
+	// was giving it back): one row, but two of pending.
+	takenBuckets := len(taken)
+	for _, kr := range recs {
+		r := kr.r
+		r.mu.Lock()
+		if r.live {
+			b := bucket{kr.id, r.hour}
+			if n := taken[b]; n != nil {
+				n.add(r.counts)
+			} else {
+				n := r.counts
+				taken[b] = &n
+			}
+			r.live, r.counts = false, Counts{}
+			takenBuckets++
+		} else {
+			r.gone.Store(true) // not counted since the last flush
+		}
+		r.mu.Unlock()
+	}
+	c.mu.Lock()
+	for _, kr := range recs {
+		if kr.r.gone.Load() && c.records[kr.id] == kr.r {
+			delete(c.records, kr.id)
+		}
+	}
 	c.mu.Unlock()
 
 	rows := make([]queries.AddKeyUsageParams, 0, len(taken))
@@ -172,6 +323,7 @@ func (c *Counter) Flush(ctx context.Context) (int, error) {
 			Valid: n[Valid], RateLimited: n[RateLimited], InsufficientScope: n[InsufficientScope],
 			Revoked: n[Revoked], Expired: n[Expired]})
 	}
+	c.pending.Add(-int64(takenBuckets))
 	slices.SortFunc(rows, func(a, b queries.AddKeyUsageParams) int {
 		return cmp.Or(cmp.Compare(a.KeyID, b.KeyID), cmp.Compare(a.HourStart, b.HourStart))
 	})
@@ -206,16 +358,8 @@ func (c *Counter) write(ctx context.Context, rows []queries.AddKeyUsageParams) e
 // giveBack makes the counts of a failed batch pending again, added to any counted since.
 // It may take pending past MaxPending, by at most what one flush took.
 func (c *Counter) giveBack(rows []queries.AddKeyUsageParams) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, r := range rows {
-		b := bucket{r.KeyID, r.HourStart}
-		n := c.pending[b]
-		if n == nil {
-			n = new(Counts)
-			c.pending[b] = n
-		}
-		n.add(Counts{r.Valid, r.RateLimited, r.InsufficientScope, r.Revoked, r.Expired})
+		c.addOlder(bucket{r.KeyID, r.HourStart}, &Counts{r.Valid, r.RateLimited, r.InsufficientScope, r.Revoked, r.Expired}, false)
 	}
 }
 
@@ -228,11 +372,7 @@ func (c *Counter) Prune(ctx context.Context, now time.Time) (int64, error) {
 }
 
 // Pending is the number of (key, hour) buckets not written yet.
-func (c *Counter) Pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pending)
-}
+func (c *Counter) Pending() int { return int(c.pending.Load()) }
 
 // Writes is how many rows Flush has written since the Counter was made.
 func (c *Counter) Writes() int64 { return c.writes.Load() }

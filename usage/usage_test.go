@@ -3,6 +3,7 @@ package usage_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,5 +239,88 @@ func TestWarnings(t *testing.T) {
 		if rate, rejs := tc.c.Warnings(); rate != tc.rate || rejs != tc.rejs {
 			t.Errorf("%v.Warnings() = %v, %v; want %v, %v", tc.c, rate, rejs, tc.rate, tc.rejs)
 		}
+	}
+}
+
+// Counts through a slot land in the right hour's row, also across an hour, and after the
+// key's record was dropped (a flush interval without counts) the slot's counts still reach
+// the database.
+func TestCountVia(t *testing.T) {
+	c, q := open(t)
+	var slot usage.Slot
+	c.CountVia(&slot, "key_a", usage.Valid, h0)
+	c.CountVia(&slot, "key_a", usage.Valid, h0.Add(59*time.Minute))
+	c.CountVia(&slot, "key_a", usage.RateLimited, h0.Add(time.Hour))
+	c.Count("key_a", usage.Expired, h0.Add(time.Hour))
+	if got, want := c.Pending(), 2; got != want {
+		t.Fatalf("Pending = %d, want %d", got, want)
+	}
+	flush(t, c, 2)
+	flush(t, c, 0) // no counts since: the record goes
+	c.CountVia(&slot, "key_a", usage.InsufficientScope, h0.Add(time.Hour))
+	flush(t, c, 1)
+	want := map[time.Time]usage.Counts{h0: {2, 0, 0, 0, 0}, h0.Add(time.Hour): {0, 1, 1, 0, 1}}
+	if got := stored(t, q, "key_a"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("stored = %v, want %v", got, want)
+	}
+	if got := c.Pending(); got != 0 {
+		t.Fatalf("Pending = %d after the flushes, want 0", got)
+	}
+}
+
+// Counts through slots and without, from many goroutines, while flushes run and records
+// come and go: every count is written once.
+func TestCountViaWhileFlushing(t *testing.T) {
+	c, q := open(t)
+	keys := []string{"key_a", "key_b", "key_c"}
+	const perG = 3000
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	flushed := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				_, err := c.Flush(context.Background())
+				flushed <- err
+				return
+			default:
+				if _, err := c.Flush(context.Background()); err != nil {
+					flushed <- err
+					return
+				}
+			}
+		}
+	}()
+	for g := range 6 {
+		wg.Go(func() {
+			var slot usage.Slot
+			id := keys[g%len(keys)]
+			for i := range perG {
+				at := h0.Add(time.Duration(i) * time.Second) // crosses into the next hour
+				if g < len(keys) {
+					c.CountVia(&slot, id, usage.Valid, at)
+				} else {
+					c.Count(id, usage.Valid, at)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range keys {
+		var total int64
+		for _, n := range stored(t, q, id) {
+			total += n.Total()
+		}
+		if total != 2*perG {
+			t.Errorf("%s: %d counts stored, want %d", id, total, 2*perG)
+		}
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending = %d, want 0", got)
 	}
 }
