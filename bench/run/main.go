@@ -16,6 +16,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"net"
 	"net/http"
 	"net/url"
@@ -49,7 +51,8 @@ type config struct {
 	datasets, only    string
 	engines           string
 	pgDurable, pgAll  bool
-	profile           bool
+	profile, turns    bool
+	together          bool
 	rateLimit         string
 	unknownKeys       int
 	keyport, floorBin string
@@ -70,7 +73,9 @@ func main() {
 	flag.StringVar(&c.engines, "engines", "sqlite,postgres", "engines to run every dataset on, comma-separated (postgres is skipped when PostgreSQL is not installed)")
 	flag.BoolVar(&c.pgDurable, "pg-durable", false, "run the PostgreSQL cluster with PostgreSQL's default durability (fsync, synchronous_commit) instead of without it, as the tests do")
 	flag.BoolVar(&c.pgAll, "pg-all", false, "run every row on PostgreSQL, not only those in pgScenarios")
-	flag.StringVar(&c.only, "only", "", "run only the groups of rows with a scenario whose name contains this")
+	flag.StringVar(&c.only, "only", "", "run only the groups of rows with a scenario whose name contains this, or one of these separated by |")
+	flag.BoolVar(&c.together, "together", false, "measure an engine's datasets at the same time, each row's turns on one dataset next to its turns on the other")
+	flag.BoolVar(&c.turns, "turns", false, "log every turn's figures, not only each row's merged ones")
 	flag.BoolVar(&c.profile, "pprof", false, "run keyport (bench/pprof) and the floor with a pprof listener and save a CPU profile of every run")
 	flag.StringVar(&c.rateLimit, "key-rate-limit", "100000000", "keyport's per-key limit (requests a minute): on, but too high to trigger")
 	flag.IntVar(&c.unknownKeys, "unknown-keys", 300_000, "distinct well-formed unknown keys to spray")
@@ -155,9 +160,13 @@ func run(ctx context.Context, c *config) error {
 	var all [][]result
 	for rep := range c.repeat {
 		var results []result
-		for _, ds := range sets {
-			logf("run %d/%d, dataset %s on %s", rep+1, c.repeat, ds.m.Spec.Name, ds.engine)
-			rs, err := runDataset(ctx, c, ds, unknown, badsum)
+		for _, batch := range batches(sets, c.together) {
+			var names []string
+			for _, ds := range batch {
+				names = append(names, ds.m.Spec.Name)
+			}
+			logf("run %d/%d, datasets %s on %s", rep+1, c.repeat, strings.Join(names, " and "), batch[0].engine)
+			rs, err := runBatch(ctx, c, batch, unknown, badsum)
 			if err != nil {
 				return err
 			}
@@ -178,6 +187,38 @@ func run(ctx context.Context, c *config) error {
 	path := filepath.Join(c.out, "results-"+time.Now().UTC().Format("20060102T150405Z")+".json")
 	logf("raw results: %s", path)
 	return os.WriteFile(path, b, 0o644)
+}
+
+// batches are the datasets measured at the same time: with together, every dataset of
+// an engine; otherwise one by one.
+func batches(sets []dataset, together bool) [][]dataset {
+	var bs [][]dataset
+	for _, ds := range sets {
+		if n := len(bs); together && n > 0 && bs[n-1][0].engine == ds.engine {
+			bs[n-1] = append(bs[n-1], ds)
+		} else {
+			bs = append(bs, []dataset{ds})
+		}
+	}
+	return bs
+}
+
+// runBatch starts every dataset's servers, measures them, and stops them.
+func runBatch(ctx context.Context, c *config, batch []dataset, unknown, badsum string) ([]result, error) {
+	var beds []*bed
+	defer func() {
+		for _, b := range beds {
+			b.stop()
+		}
+	}()
+	for _, ds := range batch {
+		b, err := startBed(ctx, c, ds, unknown, badsum)
+		if err != nil {
+			return nil, err
+		}
+		beds = append(beds, b)
+	}
+	return runBeds(ctx, c, beds)
 }
 
 // target is what wrk sends to one server.
@@ -307,7 +348,28 @@ type dataset struct {
 	pgData string // PostgreSQL: the cached data directory of a stopped cluster holding it
 }
 
-func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum string) ([]result, error) {
+// bed is a dataset on one engine with its servers up, and the groups of rows to measure
+// on it.
+type bed struct {
+	ds      dataset
+	servers map[string]server
+	groups  [][]row
+	stops   []func() // in the order to call them
+}
+
+func (b *bed) stop() {
+	for _, f := range b.stops {
+		f()
+	}
+}
+
+func startBed(ctx context.Context, c *config, ds dataset, unknown, badsum string) (_ *bed, err error) {
+	b := &bed{ds: ds, servers: map[string]server{}}
+	defer func() {
+		if err != nil {
+			b.stop()
+		}
+	}()
 	m := ds.m
 	work := filepath.Join(c.out, "work-"+m.Spec.Name)
 	if ds.engine != sqlite {
@@ -328,7 +390,7 @@ func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum stri
 		if cluster, err = startCluster(c, ds.pgData, c.pgDurable); err != nil {
 			return nil, err
 		}
-		defer cluster.stop()
+		b.stops = append(b.stops, cluster.stop)
 		db, bareDB = cluster.url(pgDatabase), cluster.url(pgDatabase)
 	} else if err := copyFile(m.DB, db); err != nil {
 		return nil, err
@@ -349,7 +411,6 @@ func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum stri
 		{"floor", c.floorBin, "/nowork", []string{"-db", db, "-org", m.OrgID, "-key", m.KeyID}, nil},
 		{"bare", c.bareBin, "/nowork", []string{"-db", bareDB}, nil},
 	}
-	servers := map[string]server{}
 	for _, sp := range specs {
 		addr, pprof := freeAddr(), freeAddr()
 		args, env := append(sp.args, "-addr", addr), sp.env
@@ -362,23 +423,21 @@ func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum stri
 		if err != nil {
 			return nil, err
 		}
-		defer p.stop()
-		servers[sp.name] = server{p, "http://" + addr, pprof, sp.bin == c.keyport, cluster}
+		// Servers stop before the cluster they use.
+		b.stops = append([]func(){p.stop}, b.stops...)
+		b.servers[sp.name] = server{p, "http://" + addr, pprof, sp.bin == c.keyport, cluster}
 	}
 	for _, sp := range specs {
-		if err := waitUp(ctx, servers[sp.name].base+sp.health); err != nil {
-			return nil, fmt.Errorf("%s: %w (log: %s)", sp.name, err, servers[sp.name].p.log)
+		if err := waitUp(ctx, b.servers[sp.name].base+sp.health); err != nil {
+			return nil, fmt.Errorf("%s: %w (log: %s)", sp.name, err, b.servers[sp.name].p.log)
 		}
 	}
 	var cookie string
 	if m.DashEmail != "" {
-		var err error
-		if cookie, err = login(servers["keyport"].base, m.DashEmail, m.DashPass); err != nil {
+		if cookie, err = login(b.servers["keyport"].base, m.DashEmail, m.DashPass); err != nil {
 			return nil, err
 		}
 	}
-
-	var results []result
 	keys, err := seed.ReadKeys(m.KeysFile)
 	if err != nil {
 		return nil, err
@@ -387,69 +446,136 @@ func runDataset(ctx context.Context, c *config, ds dataset, unknown, badsum stri
 		if ds.engine == postgres && !c.pgAll {
 			g = slices.DeleteFunc(g, func(r row) bool { return !slices.Contains(pgScenarios, r.scenario) })
 		}
-		if len(g) == 0 || c.only != "" && !slices.ContainsFunc(g, func(r row) bool { return strings.Contains(r.scenario, c.only) }) {
+		if len(g) == 0 || !c.wants(g) {
 			continue
 		}
-		for _, r := range g {
-			srv := servers[r.t.server]
-			if err := probe(srv.base, r.t); err != nil {
-				return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
+		b.groups = append(b.groups, g)
+	}
+	return b, nil
+}
+
+// wants reports whether -only asks for group g.
+func (c *config) wants(g []row) bool {
+	if c.only == "" {
+		return true
+	}
+	return slices.ContainsFunc(strings.Split(c.only, "|"), func(part string) bool {
+		return slices.ContainsFunc(g, func(r row) bool { return strings.Contains(r.scenario, part) })
+	})
+}
+
+// slot is one row on one bed, and its turns so far.
+type slot struct {
+	b    *bed
+	r    row
+	runs []wrkRun
+}
+
+// runBeds measures the beds' groups. A group's rows on every bed take their turns
+// together (1k's rows, then 1m's, then back), so that a row is compared with its
+// baseline, and with itself on the other dataset, under the same load from the rest of
+// the machine. It returns the results bed by bed.
+func runBeds(ctx context.Context, c *config, beds []*bed) ([]result, error) {
+	// Groups are matched across beds by their first row: a dataset may lack a group.
+	var names []string
+	for _, b := range beds {
+		for _, g := range b.groups {
+			if !slices.Contains(names, g[0].scenario) {
+				names = append(names, g[0].scenario)
 			}
-			if c.warmup > 0 {
-				if _, err := wrk(ctx, c, c.warmup, srv.base, r.t); err != nil {
-					return nil, err
-				}
-			}
-		}
-		// Rounds go forward, then backward (ABBA...), so a steady drift in the machine's
-		// load weighs on every row alike.
-		runs := make([][]wrkRun, len(g))
-		for round := range c.rounds {
-			for j := range g {
-				i := j
-				if round%2 == 1 {
-					i = len(g) - 1 - j
-				}
-				r, srv := g[i], servers[g[i].t.server]
-				var prof string
-				if c.profile {
-					prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", slug(data(result{Engine: ds.engine, Dataset: m.Spec.Name})), slug(r.scenario), slug(r.t.server), round))
-				}
-				cpu0, db0, err := srv.cpuTime()
-				if err != nil {
-					return nil, err
-				}
-				b0 := srv.batches()
-				w, err := measure(ctx, c, c.duration/time.Duration(c.rounds), srv.base, r.t, prof, srv.pprof)
-				if err != nil {
-					return nil, fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
-				}
-				cpu1, db1, err := srv.cpuTime()
-				if err != nil {
-					return nil, err
-				}
-				w.cpu, w.dbCPU = cpu1-cpu0, db1-db0
-				b1 := srv.batches()
-				w.commits, w.writes = b1.commits-b0.commits, b1.writes-b0.writes
-				runs[i] = append(runs[i], w)
-			}
-		}
-		for i, r := range g {
-			res := merge(runs[i], r.t.status)
-			res.Engine, res.Dataset, res.Scenario, res.Server = ds.engine, m.Spec.Name, r.scenario, r.t.server
-			if r.base != nil {
-				res.Baseline = &Ref{r.base.scenario, r.base.server}
-			}
-			var err error
-			if res.RSSKiB, err = servers[r.t.server].p.peakRSS(); err != nil {
-				return nil, err
-			}
-			logf("  %-8s %-28s %-7s %8.0f req/s  p50 %-9s p99 %-9s cpu/req %-7s rss %3d MiB %s", ds.engine, res.Scenario, res.Server, res.RPS,
-				res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.CPUPerReq.Round(time.Microsecond), res.RSSKiB>>10, res.Note)
-			results = append(results, res)
 		}
 	}
-	return results, nil
+	perBed := make([][]result, len(beds))
+	for _, name := range names {
+		var slots []*slot
+		for _, b := range beds {
+			for _, g := range b.groups {
+				if g[0].scenario == name {
+					for _, r := range g {
+						slots = append(slots, &slot{b: b, r: r})
+					}
+				}
+			}
+		}
+		for _, s := range slots {
+			srv := s.b.servers[s.r.t.server]
+			if err := probe(srv.base, s.r.t); err != nil {
+				return nil, fmt.Errorf("%s on %s: %w", s.r.scenario, s.r.t.server, err)
+			}
+			if c.warmup > 0 {
+				if _, err := wrk(ctx, c, c.warmup, srv.base, s.r.t); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for round := range c.rounds {
+			for j := range slots {
+				if err := measureTurn(ctx, c, slots[turnOrder(round, j, len(slots))], round); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, s := range slots {
+			ds := s.b.ds
+			res := merge(s.runs, s.r.t.status)
+			res.Engine, res.Dataset, res.Scenario, res.Server = ds.engine, ds.m.Spec.Name, s.r.scenario, s.r.t.server
+			if s.r.base != nil {
+				res.Baseline = &Ref{s.r.base.scenario, s.r.base.server}
+			}
+			var err error
+			if res.RSSKiB, err = s.b.servers[s.r.t.server].p.peakRSS(); err != nil {
+				return nil, err
+			}
+			logf("  %-8s %-3s %-28s %-7s %8.0f req/s  p50 %-9s p99 %-9s cpu/req %-7s rss %3d MiB %s", ds.engine, ds.m.Spec.Name, res.Scenario, res.Server, res.RPS,
+				res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.CPUPerReq.Round(time.Microsecond), res.RSSKiB>>10, res.Note)
+			i := slices.Index(beds, s.b)
+			perBed[i] = append(perBed[i], res)
+		}
+	}
+	return slices.Concat(perBed...), nil
+}
+
+// turnOrder is the slot that takes the j-th turn of a round. Rounds go forward or
+// backward in the Thue–Morse order (forward, backward, backward, forward, ...: ABBA BAAB
+// for two rows), so that a steady drift in the machine's load weighs on every row alike,
+// and, for two rows over four rounds, a drift that bends once too.
+func turnOrder(round, j, n int) int {
+	if bits.OnesCount(uint(round))%2 == 1 {
+		return n - 1 - j
+	}
+	return j
+}
+
+// measureTurn runs one turn of a slot's row and adds it to the slot.
+func measureTurn(ctx context.Context, c *config, s *slot, round int) error {
+	r, srv := s.r, s.b.servers[s.r.t.server]
+	var prof string
+	if c.profile {
+		prof = filepath.Join(c.out, fmt.Sprintf("cpu-%s-%s-%s-%d.pprof", slug(data(result{Engine: s.b.ds.engine, Dataset: s.b.ds.m.Spec.Name})), slug(r.scenario), slug(r.t.server), round))
+	}
+	cpu0, db0, err := srv.cpuTime()
+	if err != nil {
+		return err
+	}
+	b0 := srv.batches()
+	w, err := measure(ctx, c, c.duration/time.Duration(c.rounds), srv.base, r.t, prof, srv.pprof)
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", r.scenario, r.t.server, err)
+	}
+	cpu1, db1, err := srv.cpuTime()
+	if err != nil {
+		return err
+	}
+	w.cpu, w.dbCPU = cpu1-cpu0, db1-db0
+	b1 := srv.batches()
+	w.commits, w.writes = b1.commits-b0.commits, b1.writes-b0.writes
+	s.runs = append(s.runs, w)
+	if c.turns {
+		t := merge([]wrkRun{w}, r.t.status)
+		logf("    turn %d %-3s %-28s %-7s %8.0f req/s  p99 %-9s cpu/req %-7s writes/commit %.1f", round+1, s.b.ds.m.Spec.Name, r.scenario, r.t.server,
+			t.RPS, t.P99.Round(time.Microsecond), t.CPUPerReq.Round(100*time.Nanosecond), t.WritesPerCommit)
+	}
+	return nil
 }
 
 // server is one running server under test.
@@ -646,7 +772,14 @@ func pooledQuantile(runs []wrkRun, p float64) float64 {
 }
 
 func wrk(ctx context.Context, c *config, d time.Duration, base string, t target) ([]byte, error) {
-	args := []string{"-t", strconv.Itoa(c.threads), "-c", strconv.Itoa(c.conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
+	// wrk takes whole seconds: a turn of 2.5 s is a run of 4 s that is interrupted after
+	// 2.5 s (wrk then stops its threads and reports what it measured, over the time it ran).
+	secs := int(math.Ceil(d.Seconds()))
+	whole := time.Duration(secs)*time.Second == d
+	if !whole {
+		secs++
+	}
+	args := []string{"-t", strconv.Itoa(c.threads), "-c", strconv.Itoa(c.conns), "-d", fmt.Sprintf("%ds", secs),
 		"--timeout", "10s", "-s", filepath.Join(c.root, "bench", "wrk.lua")}
 	for _, h := range t.headers {
 		args = append(args, "-H", h)
@@ -660,12 +793,19 @@ func wrk(ctx context.Context, c *config, d time.Duration, base string, t target)
 	}
 	args = append(args, base+t.path, "--", t.method, t.path, body, keys)
 	cmd := exec.CommandContext(ctx, "wrk", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	if !whole {
+		stop := time.AfterFunc(d, func() { cmd.Process.Signal(os.Interrupt) })
+		defer stop.Stop()
+	}
+	if err := cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("wrk: %w: %s", err, stderr.Bytes())
 	}
+	out := stdout.Bytes()
 	for line := range strings.Lines(string(out)) {
 		if rest, ok := strings.CutPrefix(line, "BENCH "); ok {
 			return []byte(rest), nil
@@ -739,7 +879,7 @@ func login(base, email, password string) (string, error) {
 
 func saveProfile(addr string, d time.Duration, path string) error {
 	client := &http.Client{Timeout: d + 10*time.Second}
-	resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
 	if err != nil {
 		return err
 	}
@@ -938,6 +1078,11 @@ func copyFile(from, to string) error {
 		return err
 	}
 	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	// Written back now, not by the kernel during the first rows (half a gigabyte at 1m).
+	if err := out.Sync(); err != nil {
 		out.Close()
 		return err
 	}
