@@ -15,7 +15,8 @@ import (
 
 // TestAccessLogFlushedAtShutdown: request lines wait in memory (here up to an hour, so
 // only the shutdown can write them), and a SIGTERM writes every one of them to the log
-// file before the process exits.
+// file before the process exits. (The "shutting down" record, written at once, takes the
+// waiting lines with it; Buffer.Close at the end of serve writes the ones that came after.)
 func TestAccessLogFlushedAtShutdown(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "keyport.log")
 	logFile, err := os.Create(logPath)

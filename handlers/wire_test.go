@@ -82,71 +82,57 @@ func TestAPIAnswersOnTheWire(t *testing.T) {
 	}{
 		{"201 created", "POST", "/api/products", `{"name":"Widget","price":12.34}`, []string{"X-Api-Key: " + key}, a,
 			"HTTP/1.1 201 Created\r\n" +
-				"Content-Security-Policy: " + wireCSP + "\r\n" +
+				wireCSP +
 				"Content-Type: application/json\r\n" +
 				"Location: /api/products/prod_<id>\r\n" +
 				"Ratelimit-Limit: 600\r\n" +
 				"Ratelimit-Remaining: 599\r\n" +
 				"Ratelimit-Reset: 1\r\n" +
 				"Referrer-Policy: same-origin\r\n" +
-				"X-Content-Type-Options: nosniff\r\n" +
-				"X-Frame-Options: DENY\r\n" +
-				"X-Request-Id: <id>\r\n" +
-				"Date: <date>\r\n" +
+				wireTail +
 				"Content-Length: 106\r\n" +
 				"\r\n" +
 				`{"id":"prod_<id>","name":"Widget","price":12.34,"createdAt":"<time>"}` + "\n"},
 		{"403 unknown key", "GET", "/api/products", "", []string{"X-Api-Key: " + unknown}, a,
 			"HTTP/1.1 403 Forbidden\r\n" +
-				"Content-Security-Policy: " + wireCSP + "\r\n" +
+				wireCSP +
 				"Content-Type: application/json\r\n" +
 				"Referrer-Policy: same-origin\r\n" +
-				"X-Content-Type-Options: nosniff\r\n" +
-				"X-Frame-Options: DENY\r\n" +
-				"X-Request-Id: <id>\r\n" +
-				"Date: <date>\r\n" +
+				wireTail +
 				"Content-Length: 55\r\n" +
 				"\r\n" +
 				`{"message":"Invalid API Key","code":"invalid_api_key"}` + "\n"},
 		{"404 no work", "GET", "/api/none", "", nil, a,
 			"HTTP/1.1 404 Not Found\r\n" +
-				"Content-Security-Policy: " + wireCSP + "\r\n" +
+				wireCSP +
 				"Content-Type: application/json\r\n" +
 				"Referrer-Policy: same-origin\r\n" +
-				"X-Content-Type-Options: nosniff\r\n" +
-				"X-Frame-Options: DENY\r\n" +
-				"X-Request-Id: <id>\r\n" +
-				"Date: <date>\r\n" +
+				wireTail +
 				"Content-Length: 43\r\n" +
 				"\r\n" +
 				`{"message":"Not found","code":"not_found"}` + "\n"},
 		{"401 no key", "GET", "/api/products", "", nil, a,
 			"HTTP/1.1 401 Unauthorized\r\n" +
-				"Content-Security-Policy: " + wireCSP + "\r\n" +
+				wireCSP +
 				"Content-Type: application/json\r\n" +
 				"Referrer-Policy: same-origin\r\n" +
 				"Www-Authenticate: Bearer realm=\"keyport\"\r\n" +
-				"X-Content-Type-Options: nosniff\r\n" +
-				"X-Frame-Options: DENY\r\n" +
-				"X-Request-Id: <id>\r\n" +
-				"Date: <date>\r\n" +
+				wireTail +
 				"Content-Length: 57\r\n" +
 				"\r\n" +
 				`{"message":"API Key required","code":"api_key_required"}` + "\n"},
+		// Spends the limited key's one request a minute; its answer is not pinned.
 		{"200 first", "GET", "/api/products", "", []string{"X-Api-Key: " + lkey}, limited, ""},
 		{"429 limited", "GET", "/api/products", "", []string{"X-Api-Key: " + lkey}, limited,
 			"HTTP/1.1 429 Too Many Requests\r\n" +
-				"Content-Security-Policy: " + wireCSP + "\r\n" +
+				wireCSP +
 				"Content-Type: application/json\r\n" +
 				"Ratelimit-Limit: 1\r\n" +
 				"Ratelimit-Remaining: 0\r\n" +
 				"Ratelimit-Reset: 60\r\n" +
 				"Referrer-Policy: same-origin\r\n" +
 				"Retry-After: 60\r\n" +
-				"X-Content-Type-Options: nosniff\r\n" +
-				"X-Frame-Options: DENY\r\n" +
-				"X-Request-Id: <id>\r\n" +
-				"Date: <date>\r\n" +
+				wireTail +
 				"Content-Length: 110\r\n" +
 				"\r\n" +
 				`{"message":"Rate limit exceeded: this key may make 1 requests a minute; retry in 60 s","code":"rate_limited"}` + "\n"},
@@ -181,5 +167,10 @@ func TestAPIAnswersOnTheWire(t *testing.T) {
 	}
 }
 
-const wireCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// The first and the last headers of every answer, as net/http sorts them (Date, and
+// Content-Length, are its own, written last).
+const (
+	wireCSP = "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"
+	wireTail = "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nX-Request-Id: <id>\r\nDate: <date>\r\n"
+)
