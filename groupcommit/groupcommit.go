@@ -149,7 +149,6 @@ func (c *Committer) Close() {
 
 func (c *Committer) loop() {
 	batch := make([]*job, 0, MaxBatch)
-	last := 0
 	var copied <-chan int // nil (never ready) without checkpoints
 	if c.ckpt != nil {
 		copied = c.ckpt.copied
@@ -168,12 +167,11 @@ func (c *Committer) loop() {
 			j = next
 		}
 		batch = append(batch[:0], j)
-		if last > 1 {
-			// Writes are arriving together: let the requests that are runnable reach
-			// Do before taking what is queued. No timer: an idle writer, whose last
-			// batch was a lone write, starts at once.
-			runtime.Gosched()
-		}
+		// Let the requests that are runnable reach Do before taking what is queued. No
+		// timer: on an idle server nothing else is runnable and the yield returns at
+		// once. (Yielding only after a batch of several let a busy server settle into
+		// lone writes: a lone write was never followed by a yield.)
+		runtime.Gosched()
 	take:
 		for len(batch) < MaxBatch {
 			select {
@@ -186,7 +184,6 @@ func (c *Committer) loop() {
 				break take
 			}
 		}
-		last = len(batch)
 		c.run(batch)
 		clear(batch) // let the finished jobs be collected
 		if c.ckpt != nil {
