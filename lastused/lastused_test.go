@@ -1,9 +1,8 @@
 package lastused
 
 import (
-	"fmt"
+	"keyport/internal/slotbench"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -94,28 +93,9 @@ func TestNoteViaWhileTaking(t *testing.T) {
 // BenchmarkNote notes uses of 1,000 keys from every core: looked up each time, and
 // through each key's slot as the key cache holds them.
 func BenchmarkNote(b *testing.B) {
-	keys := make([]string, 1000)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("key_%022d", i)
-	}
-	for _, via := range []bool{false, true} {
-		b.Run(map[bool]string{false: "lookup", true: "slots"}[via], func(b *testing.B) {
-			r := New(nil, nil)
-			slots := make([]Slot, len(keys))
-			now := time.Now()
-			var next atomic.Int64
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(next.Add(1)) * 7919
-				for pb.Next() {
-					if k := i % len(keys); via {
-						r.NoteVia(&slots[k], keys[k], now)
-					} else {
-						r.Note(keys[k], now)
-					}
-					i++
-				}
-			})
-		})
-	}
+	now := time.Now()
+	slotbench.Run(b, 1000, func() (func(string), func(*Slot, string)) {
+		r := New(nil, nil)
+		return func(k string) { r.Note(k, now) }, func(s *Slot, k string) { r.NoteVia(s, k, now) }
+	})
 }

@@ -1,8 +1,8 @@
 package ratelimit
 
 import (
-	"fmt"
 	"hash/maphash"
+	"keyport/internal/slotbench"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -253,29 +253,12 @@ func BenchmarkAllow(b *testing.B) {
 		}
 	})
 	// Each key with its slot, as the key cache holds them, or looked up each time.
-	for _, via := range []bool{false, true} {
-		b.Run(map[bool]string{false: "10k-keys-parallel", true: "10k-keys-parallel-slots"}[via], func(b *testing.B) {
+	b.Run("10k-keys-parallel", func(b *testing.B) {
+		slotbench.Run(b, 10_000, func() (func(string), func(*Slot, string)) {
 			l := New(600, time.Minute, 0)
-			keys := make([]string, 10_000)
-			slots := make([]Slot, len(keys))
-			for i := range keys {
-				keys[i] = fmt.Sprintf("key_%022d", i)
-			}
-			var next atomic.Int64
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(next.Add(1)) * 7919
-				for pb.Next() {
-					if k := i % len(keys); via {
-						l.AllowVia(&slots[k], keys[k], t0)
-					} else {
-						l.Allow(keys[k], t0)
-					}
-					i++
-				}
-			})
+			return func(k string) { l.Allow(k, t0) }, func(s *Slot, k string) { l.AllowVia(s, k, t0) }
 		})
-	}
+	})
 }
 
 // BenchmarkMemory reports the heap held per tracked key when the limiter is full.

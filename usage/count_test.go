@@ -2,8 +2,8 @@ package usage
 
 import (
 	"fmt"
+	"keyport/internal/slotbench"
 	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -20,30 +20,11 @@ func TestCountDoesNotAllocate(t *testing.T) {
 // BenchmarkCount is Count from every core at once, over 1,000 keys: looked up each time,
 // and through each key's slot as the key cache holds them.
 func BenchmarkCount(b *testing.B) {
-	keys := make([]string, 1000)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("key_%022d", i)
-	}
-	for _, via := range []bool{false, true} {
-		b.Run(map[bool]string{false: "lookup", true: "slots"}[via], func(b *testing.B) {
-			c := New(nil, nil)
-			slots := make([]Slot, len(keys))
-			now := time.Now()
-			var next atomic.Int64
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(next.Add(1)) * 7919
-				for pb.Next() {
-					if k := i % len(keys); via {
-						c.CountVia(&slots[k], keys[k], Valid, now)
-					} else {
-						c.Count(keys[k], Valid, now)
-					}
-					i++
-				}
-			})
-		})
-	}
+	now := time.Now()
+	slotbench.Run(b, 1000, func() (func(string), func(*Slot, string)) {
+		c := New(nil, nil)
+		return func(k string) { c.Count(k, Valid, now) }, func(s *Slot, k string) { c.CountVia(s, k, Valid, now) }
+	})
 }
 
 // A million keys verified with nothing flushing (the database refusing every write) cost
