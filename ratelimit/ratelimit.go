@@ -181,9 +181,9 @@ func decide(limit int, interval, burst, tat, t int64, allowed bool) Decision {
 // Store is where per-key buckets live: a Limiter in this process, or Shared in the
 // database that all replicas use.
 type Store interface {
-	Allow(key string, now time.Time) Decision
-	// AllowVia is Allow with the key's Slot, which a Store may use to find the key's
-	// bucket again without looking it up.
+	// AllowVia records a request by key at now and reports whether it is within the
+	// limit (Limiter.Allow); a Store may use the key's Slot to find its bucket again
+	// without looking it up (a nil slot remembers nothing).
 	AllowVia(slot *Slot, key string, now time.Time) Decision
 	// Sweep forgets buckets that are full again at now; call it about once a Period.
 	Sweep(now time.Time) int
