@@ -207,29 +207,22 @@ func firstValue(v []string) string {
 // the numbers share one string, their values one slice.
 func setRateLimitHeaders(h http.Header, d ratelimit.Decision) {
 	var buf [4 * 20]byte
-	var ends [4]int
 	b := strconv.AppendInt(buf[:0], int64(d.Limit), 10)
-	ends[0] = len(b)
+	i := len(b)
 	b = strconv.AppendInt(b, int64(d.Remaining), 10)
-	ends[1] = len(b)
+	j := len(b)
 	b = strconv.AppendInt(b, int64(ceilSeconds(d.Reset)), 10)
-	ends[2] = len(b)
-	n := 3
+	k := len(b)
 	if !d.Allowed {
 		b = strconv.AppendInt(b, int64(retryAfter(d)), 10)
-		ends[3] = len(b)
-		n = 4
 	}
 	nums := string(b)
-	vals := make([]string, n)
-	for i, start := 0, 0; i < n; i++ {
-		vals[i], start = nums[start:ends[i]], ends[i]
-	}
+	vals := []string{nums[:i], nums[i:j], nums[j:k], nums[k:]}
 	// Full slices: an Add to one header reallocates instead of overwriting the next.
 	h[hdrRateLimit] = vals[0:1:1]
 	h[hdrRateRemaining] = vals[1:2:2]
 	h[hdrRateReset] = vals[2:3:3]
-	if n == 4 {
+	if !d.Allowed {
 		h[hdrRetryAfter] = vals[3:4:4]
 	}
 }
