@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport/keyauth"
-	"keyport/lastused"
 	"keyport/metrics"
 	"keyport/ratelimit"
 	"keyport/usage"
@@ -71,16 +70,11 @@ func (s *Server) checkKey(ctx context.Context, raw, org string, scopes []string,
 		return verdict{}, err
 	}
 	// The key's records in the recorder and the limiter, without looking the key up again.
-	var lastUse *lastused.Slot
-	var limit *ratelimit.Slot
-	if k.State != nil {
-		lastUse, limit = &k.State.LastUse, &k.State.Limit
-	}
-	s.Usage.NoteVia(lastUse, k.ID, now)
+	s.Usage.NoteVia(k.State.LastUseSlot(), k.ID, now)
 	// Rate limited before the scope check: every request with a good key counts, and every
 	// answer to one carries the RateLimit-* headers.
 	if s.Limiter != nil {
-		v.Limit, v.Limited = s.Limiter.AllowVia(limit, k.ID, now), true
+		v.Limit, v.Limited = s.Limiter.AllowVia(k.State.LimitSlot(), k.ID, now), true
 		if !v.Limit.Allowed {
 			s.keyChecked(&k, metrics.OutcomeRateLimited, now)
 			v.Code = CodeRateLimited
@@ -169,11 +163,7 @@ func (s *Server) keyChecked(k *keyauth.Key, outcome string, now time.Time) {
 	default:
 		return
 	}
-	var slot *usage.Slot
-	if k.State != nil {
-		slot = &k.State.Usage // the key's record, without looking the key up again
-	}
-	s.Counts.CountVia(slot, k.ID, o, now)
+	s.Counts.CountVia(k.State.UsageSlot(), k.ID, o, now) // the key's record, without looking the key up again
 }
 
 // keyFromRequest is the key a request presents. The header map is read with the names'

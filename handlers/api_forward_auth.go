@@ -48,7 +48,7 @@ func (s *Server) forwardAuthCheck(c echo.Context) error {
 	case !root.HasScope(keyauth.ScopeKeysVerify):
 		return errRootKeyNoVerify
 	}
-	s.Usage.Note(root.ID, now)
+	s.Usage.NoteVia(root.State.LastUseSlot(), root.ID, now)
 	scopes, err := parse.ScopeQuery(c.QueryParam("scopes"))
 	if err != nil {
 		return err

@@ -79,6 +79,29 @@ type State struct {
 	Usage usage.Slot
 }
 
+// LimitSlot, LastUseSlot and UsageSlot are the key's slots; nil for a nil State, so that
+// the record is looked up by key each time.
+func (s *State) LimitSlot() *ratelimit.Slot {
+	if s == nil {
+		return nil
+	}
+	return &s.Limit
+}
+
+func (s *State) LastUseSlot() *lastused.Slot {
+	if s == nil {
+		return nil
+	}
+	return &s.LastUse
+}
+
+func (s *State) UsageSlot() *usage.Slot {
+	if s == nil {
+		return nil
+	}
+	return &s.Usage
+}
+
 // scopeSet is a set of AllScopes: bit i+1 for AllScopes[i], and bit 0 once worked out.
 type scopeSet uint64
 
