@@ -153,7 +153,7 @@ func build(ctx context.Context, db *database.DB, cfg Config, assets Assets, logg
 	deps := handlers.Deps{
 		DB:         db,
 		Write:      write,
-		Commit:     newCommitter(db, write, m.WriteBatch),
+		Commit:     newCommitter(db, write, m.WriteBatch, logger),
 		Read:       read,
 		Sessions:   sessions,
 		Pages:      pages,
@@ -274,11 +274,21 @@ func (a *App) flushCounts(ctx context.Context, interval time.Duration) {
 // newCommitter batches writes: on SQLite's single writer connection one batch at a
 // time, with the WAL checkpointed beside it; on PostgreSQL up to half the pool's
 // connections commit batches at once (the other half serve reads).
-func newCommitter(db *database.DB, q *queries.Queries, observe func(int)) *groupcommit.Committer {
+func newCommitter(db *database.DB, q *queries.Queries, observe func(int), logger *slog.Logger) *groupcommit.Committer {
 	if db.Engine() == database.Postgres {
 		return groupcommit.NewParallel(db.Write, q, observe, db.Write.Stats().MaxOpenConnections/2)
 	}
-	return groupcommit.NewCheckpointing(db.Write, q, observe, db.Checkpoint, database.CheckpointFrames)
+	// The committer retries a failed checkpoint later (and the writer's own automatic
+	// checkpoint bounds the WAL meanwhile), but only the log can tell an operator that a
+	// WAL keeps growing.
+	checkpoint := func(ctx context.Context) (int, error) {
+		pages, err := db.Checkpoint(ctx)
+		if err != nil {
+			logger.Warn("checkpointing the WAL failed; will retry", slog.Any("error", err))
+		}
+		return pages, err
+	}
+	return groupcommit.NewCheckpointing(db.Write, q, observe, checkpoint, database.CheckpointFrames)
 }
 
 // rateLimitStore resolves -key-rate-limit-store: "" means shared on PostgreSQL, where
