@@ -88,10 +88,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 // Envoy flushes its access logs every second, keyport more often, for people who tail it.
 const DefaultLogFlushInterval = 100 * time.Millisecond
 
-// DefaultGCHeapFloor (MiB) is off: with a 12 MiB floor, the 1k POST rows cost 5 µs less
-// a request but their p99 rose to 20–30 ms (twice the bare insert's) in 5 of 9 rows
-// measured, against none of the rows without it (docs/PERFORMANCE.md). Until the cause
-// of those stalls is known, the floor is for operators who want it.
+// DefaultGCHeapFloor (MiB) is off: with a 12 MiB floor the 1k POST cost about 5 µs less
+// a request, but keyport's POST rows had p99s of 19–30 ms (twice the bare insert's) in 9
+// of 24 rows measured, against none of 6 without it (docs/PERFORMANCE.md, round 5).
+// Until the cause of those stalls is known, the floor is for operators who want it.
 const DefaultGCHeapFloor = 0
 
 // logDB is -db as it may be logged: a URL's password is masked.
