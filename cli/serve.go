@@ -89,9 +89,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 const DefaultLogFlushInterval = 100 * time.Millisecond
 
 // DefaultGCHeapFloor (MiB) is off: with a 12 MiB floor the 1k POST cost about 5 µs less
-// a request, but keyport's POST rows had p99s of 19–30 ms (twice the bare insert's) in 9
-// of 24 rows measured, against none of 6 without it (docs/PERFORMANCE.md, round 5).
-// Until the cause of those stalls is known, the floor is for operators who want it.
+// a request, but the POST rows' p99 rose to 19–30 ms in 9 of 24 rows measured. The 1M
+// POST also stalled with the floor off, so the floor may not be the cause; until that is
+// known it is for operators who want it (docs/PERFORMANCE.md, round 5).
 const DefaultGCHeapFloor = 0
 
 // logDB is -db as it may be logged: a URL's password is masked.
