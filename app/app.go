@@ -288,7 +288,14 @@ func newCommitter(db *database.DB, q *queries.Queries, observe func(int), logger
 		}
 		return pages, err
 	}
-	return groupcommit.NewCheckpointing(db.Write, q, observe, checkpoint, database.CheckpointFrames)
+	frames := func() (int, error) {
+		n, err := db.WALFrames()
+		if err != nil {
+			logger.Warn("reading the WAL's size failed; checkpointing it anyway", slog.Any("error", err))
+		}
+		return n, err
+	}
+	return groupcommit.NewCheckpointing(db.Write, q, observe, checkpoint, frames, database.CheckpointFrames)
 }
 
 // rateLimitStore resolves -key-rate-limit-store: "" means shared on PostgreSQL, where

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"keyport/migrations"
@@ -46,7 +47,8 @@ func EngineOf(dsn string) Engine {
 type DB struct {
 	Write       *sql.DB
 	Read        *sql.DB
-	checkpoints *sql.DB // SQLite: one connection for Checkpoint
+	checkpoints *sql.DB  // SQLite: one connection for Checkpoint
+	shm         *os.File // SQLite: the WAL index, for WALFrames
 	engine      Engine
 	path        string
 }
@@ -75,7 +77,7 @@ func (db *DB) Close() error {
 	if db.Read == db.Write {
 		return db.Write.Close()
 	}
-	return errors.Join(db.checkpoints.Close(), db.Read.Close(), db.Write.Close())
+	return errors.Join(db.shm.Close(), db.checkpoints.Close(), db.Read.Close(), db.Write.Close())
 }
 
 // SchemaVersion reports the version of the schema the database is at.

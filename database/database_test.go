@@ -121,6 +121,43 @@ func TestCheckpointBesideTheWriter(t *testing.T) {
 	}
 }
 
+// WALFrames reads the WAL's size from the WAL index as PRAGMA wal_checkpoint reports it,
+// also after a checkpoint, and sees it start over at the next write once all of it is
+// copied.
+func TestWALFrames(t *testing.T) {
+	testapp.SQLiteOnly(t, "the WAL")
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "keyport.db"))
+	q := queries.New(db.Write)
+	user := func(i int) {
+		t.Helper()
+		if err := q.CreateUser(ctx, queries.CreateUserParams{ID: fmt.Sprintf("usr_%d", i), Email: fmt.Sprintf("%d@example.com", i), PasswordHash: "x", CreatedAt: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		user(i)
+	}
+	before, err := db.WALFrames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := db.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before < 50 || before != pages {
+		t.Errorf("WALFrames before a checkpoint = %d; the checkpoint saw %d pages (50 commits)", before, pages)
+	}
+	if after, err := db.WALFrames(); err != nil || after != pages {
+		t.Errorf("WALFrames after the checkpoint = %d, %v; want %d (a copy does not start the WAL over)", after, err, pages)
+	}
+	user(50)
+	if restarted, err := db.WALFrames(); err != nil || restarted == 0 || restarted >= pages {
+		t.Errorf("WALFrames after the next write = %d, %v; want a few pages, fewer than %d", restarted, err, pages)
+	}
+}
+
 // The readers cannot write, and foreign keys are enforced on the writer.
 func TestPoolsEnforce(t *testing.T) {
 	testapp.SQLiteOnly(t, "a read-only reader pool (PostgreSQL has one pool)")

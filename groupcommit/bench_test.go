@@ -36,7 +36,7 @@ func BenchmarkCommitter(b *testing.B) {
 			observe := func(n int) { writes.Add(int64(n)); commits.Add(1) }
 			f.c.Close()
 			if bc.background {
-				f.c = NewCheckpointing(f.db.Write, f.q, observe, f.db.Checkpoint, database.CheckpointFrames)
+				f.c = NewCheckpointing(f.db.Write, f.q, observe, f.db.Checkpoint, f.db.WALFrames, database.CheckpointFrames)
 			} else {
 				f.c = New(f.db.Write, f.q, observe)
 			}

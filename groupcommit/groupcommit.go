@@ -81,14 +81,14 @@ func NewParallel(db *sql.DB, q *queries.Queries, observe func(size int), loops i
 }
 
 // NewCheckpointing is New for SQLite that also keeps the WAL short off the write path:
-// once about walPages pages were written since the WAL last started over, checkpoint
+// once the WAL holds walPages pages (walFrames, read after every batch), checkpoint
 // (database.DB.Checkpoint) copies them into the database file on another connection
 // while batches go on committing, and then, between two batches, once more for what they
 // wrote meanwhile, so that nothing is left to copy and the next transaction starts the
 // WAL over. Only that second, short copy holds the writer; SQLite's own automatic
 // checkpoint copies the whole WAL inside some write's commit.
-func NewCheckpointing(db *sql.DB, q *queries.Queries, observe func(size int), checkpoint func(context.Context) (walPages int, err error), walPages int) *Committer {
-	ck := &checkpoints{fn: checkpoint, pages: walPages, every: max(walPages/4, 1), copied: make(chan int, 1)}
+func NewCheckpointing(db *sql.DB, q *queries.Queries, observe func(size int), checkpoint func(context.Context) (walPages int, err error), walFrames func() (int, error), walPages int) *Committer {
+	ck := &checkpoints{fn: checkpoint, frames: walFrames, pages: walPages, copied: make(chan copyOutcome, 1)}
 	return newCommitter(db, q, observe, 1, ck)
 }
 
@@ -149,7 +149,7 @@ func (c *Committer) Close() {
 
 func (c *Committer) loop() {
 	batch := make([]*job, 0, MaxBatch)
-	var copied <-chan int // nil (never ready) without checkpoints
+	var copied <-chan copyOutcome // nil (never ready) without checkpoints
 	if c.ckpt != nil {
 		copied = c.ckpt.copied
 		defer c.ckpt.wait()
@@ -157,8 +157,8 @@ func (c *Committer) loop() {
 	for {
 		var j *job
 		select {
-		case pages := <-copied:
-			c.ckpt.finish(pages)
+		case outcome := <-copied:
+			c.ckpt.finish(outcome)
 			continue
 		case next, ok := <-c.jobs:
 			if !ok {
@@ -196,52 +196,65 @@ func (c *Committer) loop() {
 // loop (the one loop on SQLite), which alone starts and finishes them.
 type checkpoints struct {
 	fn      func(context.Context) (walPages int, err error)
-	pages   int      // WAL pages at which to start one
-	every   int      // batches between them: pages over the pages a batch has been writing
-	batches int      // since the last one finished
-	started int      // batches when the running one started
-	running bool     // started, not finished
-	copied  chan int // the WAL's pages when the background copy ended, -1 if it failed
+	frames  func() (int, error) // the WAL's pages now
+	pages   int                 // pages the WAL may grow by before a copy starts
+	base    int                 // the WAL's pages after the last copy, until it starts over
+	running bool                // started, not finished
+	copied  chan copyOutcome    // the background copy's outcome
 }
 
-// committed counts a batch, and starts a background copy when the WAL has grown enough.
+type copyOutcome struct {
+	pages int // the WAL's pages, or -1 if another connection was checkpointing
+	err   error
+}
+
+// committed starts a background copy after a batch once the WAL has grown by ck.pages
+// since it started over, or since the last copy if it could not start over (a reader
+// still on an old snapshot, a failed copy). The WAL's own count decides, not an estimate
+// from batches: an estimate of pages a batch, taken from WALs that another process's
+// last close or the writer's own automatic checkpoint had started over, once put the
+// copies so far apart that the automatic checkpoint ran inside a commit every half
+// second, holding every write for 35-45 ms. A count that cannot be read starts a copy,
+// which reports what is wrong.
 func (ck *checkpoints) committed() {
-	ck.batches++
-	if !ck.running && ck.batches >= ck.every {
-		ck.start()
+	if ck.running {
+		return
 	}
-}
-
-func (ck *checkpoints) start() {
-	ck.running, ck.started = true, ck.batches
+	n, err := ck.frames()
+	if err == nil {
+		if n < ck.base {
+			ck.base = 0 // started over
+		}
+		if n-ck.base < ck.pages {
+			return
+		}
+	}
+	ck.running = true
 	go func() {
 		pages, err := ck.fn(context.Background())
-		if err != nil {
-			pages = -1
-		}
-		ck.copied <- pages
+		ck.copied <- copyOutcome{pages, err}
 	}()
 }
 
 // finish runs, with no batch in progress, once the background copy has ended: it copies
 // what the batches wrote meanwhile, so that the WAL starts over at the next transaction.
 // (Copying beside them once more first would not make this shorter: a copy's time is
-// mostly its two fsyncs, whatever it copies, and batches keep writing during it.) A
-// failed copy is not retried at once: the next one starts after as many batches, and
-// the writer's own automatic checkpoint bounds the WAL meanwhile
-// (database.CheckpointFrames).
-func (ck *checkpoints) finish(pages int) {
-	if pages < 0 {
-		ck.batches, ck.running = 0, false
-		return
+// mostly its two fsyncs, whatever it copies, and batches keep writing during it.) A copy
+// that found another connection checkpointing is tried again after the next batch; one
+// that failed, after ck.pages more. The writer's own automatic checkpoint bounds the WAL
+// if copies keep failing (database.CheckpointFrames).
+func (ck *checkpoints) finish(c copyOutcome) {
+	ck.running = false
+	switch {
+	case c.err != nil:
+		if n, err := ck.frames(); err == nil {
+			ck.base = n
+		}
+	case c.pages >= 0:
+		if n, err := ck.fn(context.Background()); err == nil && n >= 0 {
+			ck.base = n
+		}
 	}
-	if pages > 0 {
-		// The WAL held the pages of the batches since it started over: aim the next
-		// start at ck.pages from their rate.
-		ck.every = min(max(ck.pages*ck.started/pages, 1), ck.pages)
-	}
-	ck.fn(context.Background())
-	ck.batches, ck.running = 0, false
 }
 
 // wait lets a background copy end before the committer stops, so the database is not

@@ -286,7 +286,7 @@ func TestCheckpointsKeepTheWALShort(t *testing.T) {
 		seen = append(seen, pages)
 		mu.Unlock()
 		return pages, err
-	}, walPages)
+	}, f.db.WALFrames, walPages)
 	t.Cleanup(f.c.Close)
 
 	const clients, writes = 4, 1000
@@ -328,4 +328,65 @@ func TestCheckpointsKeepTheWALShort(t *testing.T) {
 		t.Errorf("%d rows, want %d", rows, clients*writes)
 	}
 	t.Logf("the WAL peaked at %d pages, started over %d times; checkpoints saw %v", peak, restarts, seen)
+}
+
+// When background copies start, step by step with a WAL the test sizes: once the WAL has
+// grown by walPages since it started over, whoever started it over (the committer's own
+// copies, another process's last close, the writer's automatic checkpoint), or since
+// the last copy if it has not; again after the next batch if another connection was
+// checkpointing; and after walPages more if the copy failed. (Copies timed by an
+// estimate of pages a batch, from WALs started over behind its back, once drifted
+// apart until SQLite's automatic checkpoint ran inside commits.)
+func TestCheckpointsStartOnTheWALsSize(t *testing.T) {
+	const walPages = 100
+	wal := 0
+	var outcome copyOutcome // what the next copy returns: -1 if busy, an error, or else the WAL's pages
+	ck := &checkpoints{
+		fn: func(context.Context) (int, error) {
+			if outcome.pages < 0 || outcome.err != nil {
+				return outcome.pages, outcome.err
+			}
+			return wal, nil
+		},
+		frames: func() (int, error) { return wal, nil },
+		pages:  walPages,
+		copied: make(chan copyOutcome, 1),
+	}
+	// batch commits a batch that leaves the WAL at n pages, and reports whether a
+	// copy started after it; a started copy returns outcome, and the loop finishes it.
+	batch := func(n int) bool {
+		wal = n
+		ck.committed()
+		if !ck.running {
+			return false
+		}
+		ck.finish(<-ck.copied)
+		return true
+	}
+	ok := copyOutcome{pages: 0}
+	steps := []struct {
+		name    string
+		wal     int
+		outcome copyOutcome
+		start   bool
+	}{
+		{"short of walPages", 99, ok, false},
+		{"walPages", 100, ok, true},
+		{"not started over yet", 150, ok, false},
+		{"started over by the next write", 10, ok, false},
+		{"walPages since it started over", 100, ok, true},
+		{"started over by someone else, then grown", 60, ok, false},
+		{"someone else's restart does not delay the next copy", 101, ok, true},
+		{"another connection checkpointing", 300, copyOutcome{pages: -1}, true},
+		{"tried again after the next batch", 305, ok, true},
+		{"failed", 500, copyOutcome{pages: -1, err: errors.New("disk I/O error")}, true},
+		{"after a failure, not before walPages more", 590, ok, false},
+		{"after a failure, walPages more", 600, ok, true},
+	}
+	for _, s := range steps {
+		outcome = s.outcome
+		if got := batch(s.wal); got != s.start {
+			t.Errorf("%s (WAL at %d, base %d): copy started = %v, want %v", s.name, s.wal, ck.base, got, s.start)
+		}
+	}
 }
