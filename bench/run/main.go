@@ -63,11 +63,11 @@ func main() {
 	var c config
 	flag.StringVar(&c.out, "out", "bench/results", "directory for binaries, logs, working copies and results")
 	flag.StringVar(&c.data, "data", "bench/results/seed", "directory that caches seeded databases")
-	flag.DurationVar(&c.duration, "d", 10*time.Second, "measured duration of each wrk run")
+	flag.DurationVar(&c.duration, "d", 20*time.Second, "measured duration of each row, over all its turns")
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured wrk run before each measured one")
 	flag.IntVar(&c.conns, "c", 32, "wrk connections")
 	flag.IntVar(&c.threads, "t", 2, "wrk threads")
-	flag.IntVar(&c.rounds, "rounds", 2, "split each row's measured time into this many turns, taken in ABBA order with the rows it is compared to")
+	flag.IntVar(&c.rounds, "rounds", 4, "split each row's measured time into this many turns, taken in ABBA order with the rows it is compared to")
 	flag.IntVar(&c.repeat, "repeat", 1, "run everything this many times and report the spread")
 	flag.StringVar(&c.datasets, "datasets", "1k,1m", "datasets to run, comma-separated")
 	flag.StringVar(&c.engines, "engines", "sqlite,postgres", "engines to run every dataset on, comma-separated (postgres is skipped when PostgreSQL is not installed)")
@@ -173,7 +173,7 @@ func run(ctx context.Context, c *config) error {
 			results = append(results, rs...)
 		}
 		all = append(all, results)
-		fmt.Printf("\n## Run %d of %d (wrk -t%d -c%d, %s a run)\n\n", rep+1, c.repeat, c.threads, c.conns, c.duration)
+		fmt.Printf("\n## Run %d of %d (wrk -t%d -c%d, %s a row in %d turns)\n\n", rep+1, c.repeat, c.threads, c.conns, c.duration, c.rounds)
 		printTable(os.Stdout, results)
 		printScale(os.Stdout, results)
 	}
