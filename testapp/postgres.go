@@ -236,9 +236,10 @@ func (a *App) SetReadOnly(t testing.TB, on bool) {
 	// once on a loaded 2-core CI machine, a connection was once held past 5 s.
 	pool := a.DB.Write
 	pool.SetMaxIdleConns(0)
-	for deadline := time.Now().Add(30 * time.Second); pool.Stats().OpenConnections > 0; {
+	const wait = 30 * time.Second
+	for deadline := time.Now().Add(wait); pool.Stats().OpenConnections > 0; {
 		if time.Now().After(deadline) {
-			t.Fatal("SetReadOnly: the pool's connections were not returned within 30 s")
+			t.Fatalf("SetReadOnly: the pool's connections were not returned within %s", wait)
 		}
 		time.Sleep(time.Millisecond)
 	}
