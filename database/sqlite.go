@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -170,7 +171,7 @@ func sqliteDSN(path string, readOnly bool) string {
 // processes starting on one new file do not both apply version 1.
 func migrateSQLite(ctx context.Context, db *sql.DB, migrations []string) error {
 	for {
-		tx, err := db.BeginTx(ctx, nil)
+		tx, err := beginFirst(ctx, db)
 		if err != nil {
 			return err
 		}
@@ -196,6 +197,27 @@ func migrateSQLite(ctx context.Context, db *sql.DB, migrations []string) error {
 		}
 		if err := tx.Commit(); err != nil {
 			return err
+		}
+	}
+}
+
+// beginFirst begins a migration's transaction, retrying for a while when SQLite answers
+// busy at once. Connecting turns a new file's journal to WAL, which needs the exclusive
+// lock on top of a shared one; when several processes do that together SQLite returns
+// SQLITE_BUSY without calling the busy handler (waiting could deadlock), so the
+// connection's busy timeout does not cover it. Only the first opens of a new file meet it.
+func beginFirst(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		tx, err := db.BeginTx(ctx, nil)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
 		}
 	}
 }
