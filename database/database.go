@@ -10,8 +10,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
+	"time"
 
 	"keyport/migrations"
 )
@@ -105,4 +107,23 @@ func IsUnavailable(err error) bool {
 // IsUniqueViolation reports whether err is a UNIQUE constraint failure.
 func IsUniqueViolation(err error) bool {
 	return err != nil && (sqliteUnique(err) || pgCode(err) == "23505")
+}
+
+// retry runs fn up to 5 times in all while it fails with an error retryable accepts,
+// after a short random pause each time (1 ms up to 10, 20, 40, 80, 160 ms), so that
+// processes that collided do not collide again in step.
+func retry(ctx context.Context, retryable func(error) bool, fn func() error) error {
+	var err error
+	for attempt := range 5 {
+		if err = fn(); !retryable(err) {
+			return err
+		}
+		pause := time.Duration(1+rand.IntN(10<<attempt)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+	return err
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"runtime"
@@ -158,19 +157,7 @@ func IsRetryable(err error) bool {
 // while it fails with IsRetryable. fn must be a whole transaction. SQLite, with its
 // single writer, never fails that way.
 func Retry(ctx context.Context, fn func() error) error {
-	var err error
-	for attempt := range 5 {
-		if err = fn(); !IsRetryable(err) {
-			return err
-		}
-		pause := time.Duration(1+rand.IntN(10<<attempt)) * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(pause):
-		}
-	}
-	return err
+	return retry(ctx, IsRetryable, fn)
 }
 
 // WithPgx runs fn on one of the pool's connections as pgx itself, for what database/sql

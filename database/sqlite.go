@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -87,9 +86,20 @@ var writerDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn
 	return err
 }}
 
-func (c writerConnector) Connect(context.Context) (driver.Conn, error) {
-	return writerDriver.Open(c.dsn)
+// Connect retries when SQLite answers busy at once. Connecting turns a new file's journal
+// to WAL, which needs the exclusive lock on top of a shared one; when processes that open
+// one new file together do that at the same moment, SQLite returns SQLITE_BUSY without
+// calling the busy handler (waiting could deadlock), so the busy timeout does not cover
+// it. Once the file is WAL, connecting takes no such lock.
+func (c writerConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	var conn driver.Conn
+	err := retry(ctx, sqliteBusy, func() (err error) {
+		conn, err = writerDriver.Open(c.dsn)
+		return err
+	})
+	return conn, err
 }
+
 func (writerConnector) Driver() driver.Driver { return writerDriver }
 
 // Checkpoint copies what SQLite's WAL holds into the database file, on a connection of
@@ -171,7 +181,7 @@ func sqliteDSN(path string, readOnly bool) string {
 // processes starting on one new file do not both apply version 1.
 func migrateSQLite(ctx context.Context, db *sql.DB, migrations []string) error {
 	for {
-		tx, err := beginFirst(ctx, db)
+		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -201,25 +211,9 @@ func migrateSQLite(ctx context.Context, db *sql.DB, migrations []string) error {
 	}
 }
 
-// beginFirst begins a migration's transaction, retrying for a while when SQLite answers
-// busy at once. Connecting turns a new file's journal to WAL, which needs the exclusive
-// lock on top of a shared one; when several processes do that together SQLite returns
-// SQLITE_BUSY without calling the busy handler (waiting could deadlock), so the
-// connection's busy timeout does not cover it. Only the first opens of a new file meet it.
-func beginFirst(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		tx, err := db.BeginTx(ctx, nil)
-		var se sqlite3.Error
-		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
-			return tx, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+func sqliteBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrBusy
 }
 
 func sqliteUnavailable(err error) bool {
